@@ -1,0 +1,43 @@
+"""Developer sessions: nox -s tests | tests_gpu | lint | bench | docs."""
+
+import nox
+
+nox.options.sessions = ["tests", "lint"]
+
+
+@nox.session
+def tests(session):
+    """CPU test suite (GPU tests skip with their reason)."""
+    session.install("-e", ".[test,problems]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def tests_gpu(session):
+    """GPU tests only; needs CuPy and a CUDA device (CUDA 12 wheels)."""
+    session.install("-e", ".[test,problems,gpu]")
+    session.run("python", "-c", "import rbptk; rbptk.set_backend('gpu')")
+    session.run("pytest", "-m", "gpu", *session.posargs)
+
+
+@nox.session
+def lint(session):
+    """ruff over the whole tree."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def bench(session):
+    """Benchmarks (method against method; peers when the 'compare' extra installs)."""
+    session.install("-e", ".[problems]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def docs(session):
+    """Check that every page in docs/ is referenced from the README and that the
+    doctests in rbptk's docstrings pass."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "--doctest-modules", "rbptk", "-q")

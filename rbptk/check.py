@@ -1,0 +1,203 @@
+"""Checks for hand-written Jacobian products, usable from any pytest suite.
+
+* :func:`jvp_error`, :func:`vjp_error`, :func:`vjp_params_error`: relative
+  errors against central finite differences, (F(p + eps d) - F(p - eps d)) / 2 eps.
+* :func:`dot_test`: <J v, u> against <v, J^T u>.
+* :func:`check_dynamics`: all of them, raising ``AssertionError`` on failure.
+* :func:`spectral_radius`: rho(J) by power iteration on the jvp.
+
+Run the finite-difference checks in float64: in float32 their error floor is
+about 1e-3, not the 1e-8 that float64 reaches.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._array import norm, normal_like, vdot
+
+__all__ = [
+    "check_dynamics",
+    "dot_test",
+    "jvp_error",
+    "spectral_radius",
+    "vjp_error",
+    "vjp_params_error",
+]
+
+
+def _relative(a, b):
+    """||a - b|| / max(||a||, ||b||) for arrays or lists of floats."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    scale = max(np.linalg.norm(a), np.linalg.norm(b), np.finfo(float).tiny)
+    return float(np.linalg.norm(a - b) / scale)
+
+
+def _rng(seed):
+    return np.random.default_rng(seed)
+
+
+def _with(params, name, value):
+    out = dict(params)
+    out[name] = value
+    return out
+
+
+def jvp_error(dynamics, h, params, x=None, *, v=None, eps=1e-6, seed=0):
+    """Relative error of ``linearize(h).jvp(v)`` against central differences of F in h.
+
+    Parameters
+    ----------
+    dynamics : Dynamics
+    h : array
+        State at which J = dF/dh is taken (use float64).
+    params : dict of arrays
+    x : optional
+        Step input.
+    v : array, optional
+        Direction; N(0, 1) draws by default.
+    eps : float, default 1e-6
+    seed : int, default 0
+
+    Returns
+    -------
+    float
+        ||J v - fd|| / max(||J v||, ||fd||).
+    """
+    v = normal_like(h, _rng(seed)) if v is None else v
+    fd = (dynamics.step(h + eps * v, params, x) - dynamics.step(h - eps * v, params, x)) / (2 * eps)
+    Jv = dynamics.linearize(h, params, x).jvp(v)
+    return norm(Jv - fd) / max(norm(Jv), norm(fd), 1e-300)
+
+
+def vjp_error(dynamics, h, params, x=None, *, u=None, n_dirs=4, eps=1e-6, seed=0):
+    """Relative error of J^T u against finite differences of <u, F(h + e v)>.
+
+    For ``n_dirs`` random directions v_i, compares d/de <u, F(h + e v_i)> at
+    e = 0 (central differences) with <J^T u, v_i>.
+
+    Returns
+    -------
+    float
+        Relative error of the vector of ``n_dirs`` directional derivatives.
+    """
+    rng = _rng(seed)
+    u = normal_like(h, rng) if u is None else u
+    JTu = dynamics.linearize(h, params, x).vjp(u)
+    fd, exact = [], []
+    for _ in range(n_dirs):
+        v = normal_like(h, rng)
+        plus, minus = dynamics.step(h + eps * v, params, x), dynamics.step(h - eps * v, params, x)
+        fd.append(vdot(u, plus - minus) / (2 * eps))
+        exact.append(vdot(JTu, v))
+    return _relative(exact, fd)
+
+
+def vjp_params_error(dynamics, h, params, x=None, *, u=None, n_dirs=4, eps=1e-6, seed=0):
+    """Relative error of (dF/dparams)^T u, per parameter, against finite differences.
+
+    For each parameter name p and ``n_dirs`` random directions d_i, compares
+    d/de <u, F(h, p + e d_i)> with <vjp_params(u)[p], d_i>.
+
+    Returns
+    -------
+    dict of float
+        One relative error per parameter name.
+    """
+    rng = _rng(seed)
+    u = normal_like(h, rng) if u is None else u
+    grads = dynamics.linearize(h, params, x).vjp_params(u)
+    if set(grads) != set(params):
+        raise AssertionError(
+            f"vjp_params returned keys {sorted(grads)}, params has {sorted(params)}"
+        )
+    errors = {}
+    for name, p in params.items():
+        if tuple(grads[name].shape) != tuple(p.shape):
+            raise AssertionError(
+                f"vjp_params[{name!r}] has shape {tuple(grads[name].shape)}, "
+                f"params[{name!r}] has {tuple(p.shape)}"
+            )
+        fd, exact = [], []
+        for _ in range(n_dirs):
+            d = normal_like(p, rng)
+            plus = dynamics.step(h, _with(params, name, p + eps * d), x)
+            minus = dynamics.step(h, _with(params, name, p - eps * d), x)
+            fd.append(vdot(u, plus - minus) / (2 * eps))
+            exact.append(vdot(grads[name], d))
+        errors[name] = _relative(exact, fd)
+    return errors
+
+
+def dot_test(linearization, v, u):
+    """Relative mismatch of <J v, u> and <v, J^T u> (zero up to rounding for a
+    correct jvp/vjp pair)."""
+    a, b = vdot(linearization.jvp(v), u), vdot(v, linearization.vjp(u))
+    return abs(a - b) / max(abs(a), abs(b), 1e-300)
+
+
+def check_dynamics(dynamics, h, params, x=None, *, rtol=1e-6, eps=1e-6, seed=0):
+    """Run every check on one model at one state; raise if any error exceeds ``rtol``.
+
+    Returns
+    -------
+    dict of float
+        The errors: ``jvp``, ``vjp``, ``dot`` and ``vjp_params[<name>]``.
+
+    Raises
+    ------
+    AssertionError
+        Listing every check whose relative error exceeds ``rtol``.
+    """
+    rng = _rng(seed)
+    errors = {
+        "jvp": jvp_error(dynamics, h, params, x, eps=eps, seed=seed),
+        "vjp": vjp_error(dynamics, h, params, x, eps=eps, seed=seed),
+        "dot": dot_test(dynamics.linearize(h, params, x), normal_like(h, rng), normal_like(h, rng)),
+    }
+    for name, err in vjp_params_error(dynamics, h, params, x, eps=eps, seed=seed).items():
+        errors[f"vjp_params[{name}]"] = err
+    failed = {k: e for k, e in errors.items() if not e <= rtol}
+    if failed:
+        detail = ", ".join(f"{k}: {e:.2e}" for k, e in failed.items())
+        raise AssertionError(f"{type(dynamics).__name__} failed checks (rtol={rtol:g}): {detail}")
+    return errors
+
+
+def spectral_radius(linearization, like, *, iters=200, seed=0):
+    """Estimate rho(J) by power iteration on ``linearization.jvp``.
+
+    v_{k+1} = J v_k / ||J v_k||; the estimate is the geometric mean of the
+    growth factors ||J v_k|| over the second half of the iterations, which
+    converges to rho(J) also when the dominant eigenvalues are a complex pair.
+
+    Parameters
+    ----------
+    linearization : Linearization
+        J at the point of interest (e.g. the fixed point).
+    like : array
+        An array shaped like the state (gives shape, dtype, namespace).
+    iters : int, default 200
+    seed : int, default 0
+
+    Returns
+    -------
+    float
+        The estimate (0.0 when J maps the start vector to zero).
+    """
+    v = normal_like(like, _rng(seed))
+    v = v / norm(v)
+    logs = []
+    for _ in range(iters):
+        w = linearization.jvp(v)
+        n = norm(w)
+        if n == 0.0:
+            return 0.0
+        if not math.isfinite(n):
+            return math.inf
+        logs.append(math.log(n))
+        v = w / n
+    tail = logs[len(logs) // 2 :]
+    return math.exp(sum(tail) / len(tail))

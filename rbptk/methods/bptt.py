@@ -1,0 +1,65 @@
+"""Back-propagation through time, full (BPTT) or truncated to the last K steps (TBPTT)."""
+
+from __future__ import annotations
+
+import time
+
+from .._array import all_finite, norm, tree_add
+from ..forward import as_input_fn
+from ..info import AdjointInfo, Status
+from ._common import check_iterations
+
+
+def bptt(dynamics, traj, params, g, *, inputs=None, K=None):
+    """Gradient of L(h_T) by back-propagating through the kept trajectory.
+
+    With u_T = g,  for t = T-1 down to T-K:
+        grad += (dF/dparams at h_t)^T u_{t+1},     u_t = J_t^T u_{t+1},
+    where J_t = dF/dh at (h_t, x_t). The inputs x_t are replayed through
+    ``inputs(t)``. Cost: K linearisations, K parameter vjps, K - 1 state vjps.
+    Memory: the K + 1 kept states.
+
+    Parameters
+    ----------
+    dynamics : Dynamics
+    traj : Trajectory
+        Forward result holding at least the last K + 1 states.
+    params : dict of arrays
+    g : array
+        dL/dh_T, shaped like the state.
+    inputs : None, sequence or callable, optional
+        The same inputs the forward pass used.
+    K : int, optional
+        Steps to back-propagate (TBPTT); None for all kept steps (BPTT).
+
+    Returns
+    -------
+    grads : dict of arrays
+    info : AdjointInfo
+        Status CONVERGED (a finite, exact result) or NON_FINITE; residuals are
+        ||u_t|| per step.
+    """
+    start = time.perf_counter()
+    available = len(traj.states) - 1
+    K = available if K is None else min(check_iterations(K), available)
+    if K < 1:
+        raise ValueError("the forward pass kept no step to back-propagate through")
+    x_at = as_input_fn(inputs)
+    T, first = traj.info.steps, traj.first
+    info = AdjointInfo("bptt" if K == T else "tbptt", Status.CONVERGED)
+    u, grads = g, None
+    for i, t in enumerate(range(T - 1, T - 1 - K, -1)):
+        lin = dynamics.linearize(traj.states[t - first], params, x_at(t))
+        grads = tree_add(grads, lin.vjp_params(u))
+        info.iterations += 1
+        if i < K - 1:
+            u = lin.vjp(u)
+            info.n_vjp += 1
+            info.residuals.append(norm(u))
+            if not all_finite(u):
+                info.status = Status.NON_FINITE
+                break
+    if not all(all_finite(v) for v in grads.values()):
+        info.status = Status.NON_FINITE
+    info.wall_time = time.perf_counter() - start
+    return grads, info

@@ -1,0 +1,57 @@
+"""Neumann-RBP (Liao et al. 2018, Algorithm 2)."""
+
+from __future__ import annotations
+
+import time
+
+from .._array import norm
+from ..info import AdjointInfo
+from ._common import ResidualMonitor, check_iterations, linearize_last
+
+
+def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None):
+    """Truncated Neumann series for the implicit gradient.
+
+    v_0 = s_0 = g;  for t = 1..K:  v_t = J^T v_{t-1},  s_t = s_{t-1} + v_t;
+    grad = (dF/dparams)^T s_K  =  (dF/dparams)^T sum_{t=0..K} (J^T)^t g,
+    with J = dF/dh at the last step (h_{T-1}, x_{T-1}).
+
+    At an exact fixed point, K iterations (K + 1 terms) equal TBPTT through
+    K + 1 steps. Cost: K vjps + one parameter vjp. Memory: three state-sized
+    arrays, whatever K is.
+
+    Parameters
+    ----------
+    dynamics, traj, params, g, inputs
+        As for :func:`rbptk.methods.bptt`; ``traj`` needs the last two states.
+    K : int, default 20
+        Number of iterations (>= 1).
+    tol : float, optional
+        Stop when ||v_t|| <= tol * ||s_t|| (status CONVERGED).
+
+    Returns
+    -------
+    grads : dict of arrays
+    info : AdjointInfo
+        Residuals are ||v_t||. DIVERGED when they grow (the series does not
+        converge when the spectral radius of J is >= 1).
+    """
+    start = time.perf_counter()
+    K = check_iterations(K)
+    lin = linearize_last(dynamics, traj, params, inputs)
+    monitor = ResidualMonitor(tol)
+    info = AdjointInfo("neumann", None)
+    v, s = g, g
+    for _ in range(K):
+        v = lin.vjp(v)
+        s = s + v
+        info.iterations += 1
+        info.status = monitor.update(norm(v), norm(s) if tol is not None else 1.0)
+        if info.status is not None:
+            break
+    info.status = info.status or monitor.final()
+    info.n_vjp = info.iterations
+    info.residuals = monitor.residuals
+    grads = lin.vjp_params(s)
+    info.wall_time = time.perf_counter() - start
+    return grads, info

@@ -1,0 +1,60 @@
+"""Original recurrent back-propagation (Almeida 1987, Pineda 1987; Liao et al. Algorithm 1)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .._array import norm, uniform_like
+from ..info import AdjointInfo
+from ._common import ResidualMonitor, check_iterations, linearize_last
+
+
+def rbp(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, seed=None):
+    """Fixed-point iteration on the adjoint equation z = J^T z + g.
+
+    z_0 ~ U[0, 1) (seeded);  z_i = J^T z_{i-1} + g  for i = 1..K;
+    grad = (dF/dparams)^T z_K,  J = dF/dh at the last step.
+
+    It converges to z* = (I - J^T)^{-1} g when the spectral radius of J is
+    below 1, and diverges otherwise. Cost: K vjps + one parameter vjp; memory
+    constant in K.
+
+    Parameters
+    ----------
+    dynamics, traj, params, g, inputs
+        As for :func:`rbptk.methods.bptt`; ``traj`` needs the last two states.
+    K : int, default 20
+        Maximum number of iterations.
+    tol : float, optional
+        Stop when ||z_i - z_{i-1}|| <= tol * ||z_i|| (status CONVERGED).
+    seed : int or numpy.random.Generator, optional
+        Seed of the random start z_0.
+
+    Returns
+    -------
+    grads : dict of arrays
+    info : AdjointInfo
+        Residuals are ||z_i - z_{i-1}||.
+    """
+    start = time.perf_counter()
+    K = check_iterations(K)
+    lin = linearize_last(dynamics, traj, params, inputs)
+    monitor = ResidualMonitor(tol)
+    info = AdjointInfo("rbp", None)
+    z = uniform_like(g, np.random.default_rng(seed))
+    for _ in range(K):
+        z_new = lin.vjp(z) + g
+        r = norm(z_new - z)
+        z = z_new
+        info.iterations += 1
+        info.status = monitor.update(r, norm(z) if tol is not None else 1.0)
+        if info.status is not None:
+            break
+    info.status = info.status or monitor.final()
+    info.n_vjp = info.iterations
+    info.residuals = monitor.residuals
+    grads = lin.vjp_params(z)
+    info.wall_time = time.perf_counter() - start
+    return grads, info

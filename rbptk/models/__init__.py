@@ -1,0 +1,6 @@
+"""Hand-differentiated dynamics."""
+
+from .linear import AffineDynamics
+from .tanh_rnn import TanhRNN
+
+__all__ = ["AffineDynamics", "TanhRNN"]
