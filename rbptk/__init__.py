@@ -1,7 +1,7 @@
 """rbptk: gradients of convergent recurrent dynamics (recurrent back-propagation)
 on NumPy or CuPy arrays, with hand-written Jacobian products."""
 
-from . import check, methods, models
+from . import check, methods, models, optim
 from .backend import (
     BackendError,
     asarray,
@@ -39,6 +39,7 @@ __all__ = [
     "gradient",
     "methods",
     "models",
+    "optim",
     "peak_memory",
     "set_backend",
     "to_numpy",

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from ._array import norm, normal_like, vdot
+from .dynamics import prepare
 
 __all__ = [
     "check_dynamics",
@@ -45,6 +46,14 @@ def _with(params, name, value):
     return out
 
 
+def _step(dynamics, h, params, x):
+    return dynamics.step(h, prepare(dynamics, params), x)
+
+
+def _linearize(dynamics, h, params, x):
+    return dynamics.linearize(h, prepare(dynamics, params), x)
+
+
 def jvp_error(dynamics, h, params, x=None, *, v=None, eps=1e-6, seed=0):
     """Relative error of ``linearize(h).jvp(v)`` against central differences of F in h.
 
@@ -67,8 +76,10 @@ def jvp_error(dynamics, h, params, x=None, *, v=None, eps=1e-6, seed=0):
         ||J v - fd|| / max(||J v||, ||fd||).
     """
     v = normal_like(h, _rng(seed)) if v is None else v
-    fd = (dynamics.step(h + eps * v, params, x) - dynamics.step(h - eps * v, params, x)) / (2 * eps)
-    Jv = dynamics.linearize(h, params, x).jvp(v)
+    fd = (_step(dynamics, h + eps * v, params, x) - _step(dynamics, h - eps * v, params, x)) / (
+        2 * eps
+    )
+    Jv = _linearize(dynamics, h, params, x).jvp(v)
     return norm(Jv - fd) / max(norm(Jv), norm(fd), 1e-300)
 
 
@@ -85,11 +96,14 @@ def vjp_error(dynamics, h, params, x=None, *, u=None, n_dirs=4, eps=1e-6, seed=0
     """
     rng = _rng(seed)
     u = normal_like(h, rng) if u is None else u
-    JTu = dynamics.linearize(h, params, x).vjp(u)
+    JTu = _linearize(dynamics, h, params, x).vjp(u)
     fd, exact = [], []
     for _ in range(n_dirs):
         v = normal_like(h, rng)
-        plus, minus = dynamics.step(h + eps * v, params, x), dynamics.step(h - eps * v, params, x)
+        plus, minus = (
+            _step(dynamics, h + eps * v, params, x),
+            _step(dynamics, h - eps * v, params, x),
+        )
         fd.append(vdot(u, plus - minus) / (2 * eps))
         exact.append(vdot(JTu, v))
     return _relative(exact, fd)
@@ -108,7 +122,7 @@ def vjp_params_error(dynamics, h, params, x=None, *, u=None, n_dirs=4, eps=1e-6,
     """
     rng = _rng(seed)
     u = normal_like(h, rng) if u is None else u
-    grads = dynamics.linearize(h, params, x).vjp_params(u)
+    grads = _linearize(dynamics, h, params, x).vjp_params(u)
     if set(grads) != set(params):
         raise AssertionError(
             f"vjp_params returned keys {sorted(grads)}, params has {sorted(params)}"
@@ -123,8 +137,8 @@ def vjp_params_error(dynamics, h, params, x=None, *, u=None, n_dirs=4, eps=1e-6,
         fd, exact = [], []
         for _ in range(n_dirs):
             d = normal_like(p, rng)
-            plus = dynamics.step(h, _with(params, name, p + eps * d), x)
-            minus = dynamics.step(h, _with(params, name, p - eps * d), x)
+            plus = _step(dynamics, h, _with(params, name, p + eps * d), x)
+            minus = _step(dynamics, h, _with(params, name, p - eps * d), x)
             fd.append(vdot(u, plus - minus) / (2 * eps))
             exact.append(vdot(grads[name], d))
         errors[name] = _relative(exact, fd)
@@ -155,7 +169,9 @@ def check_dynamics(dynamics, h, params, x=None, *, rtol=1e-6, eps=1e-6, seed=0):
     errors = {
         "jvp": jvp_error(dynamics, h, params, x, eps=eps, seed=seed),
         "vjp": vjp_error(dynamics, h, params, x, eps=eps, seed=seed),
-        "dot": dot_test(dynamics.linearize(h, params, x), normal_like(h, rng), normal_like(h, rng)),
+        "dot": dot_test(
+            _linearize(dynamics, h, params, x), normal_like(h, rng), normal_like(h, rng)
+        ),
     }
     for name, err in vjp_params_error(dynamics, h, params, x, eps=eps, seed=seed).items():
         errors[f"vjp_params[{name}]"] = err

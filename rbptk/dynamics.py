@@ -17,13 +17,27 @@ step ``t``; BPTT and TBPTT call it again for every step they replay, so the
 callable must return the same input for the same ``t`` (seed any sampling by
 ``t``). RBP-family methods linearise at the last step only, with
 ``inputs(T - 1)``.
+
+Derived parameters: a model may define ``prepare(params) -> dict`` that
+computes, once per forward pass or adjoint solve, arrays every step reuses
+(the Hopfield net's W = P + P^T). ``step`` and ``linearize`` then receive the
+prepared dict; ``vjp_params`` still returns the keys of the original params.
+Call :func:`prepare` rather than the method: it is the identity for models
+without the hook. ``prepare`` must be idempotent (a prepared dict comes back
+unchanged), so the front door prepares once and hands the result down.
+
+Summed parameter products: a model may define
+``vjp_params_sum(linearizations, cotangents)`` returning
+sum_i linearizations[i].vjp_params(cotangents[i]) in one pass (one matrix
+product of inner size k instead of k outer products). BPTT uses it for chunks
+of steps when present.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Dynamics", "Linearization"]
+__all__ = ["Dynamics", "Linearization", "prepare"]
 
 
 @runtime_checkable
@@ -54,3 +68,9 @@ class Dynamics(Protocol):
 
     def linearize(self, h: Any, params: dict, x: Any = None) -> Linearization:
         """The :class:`Linearization` of F at ``h``."""
+
+
+def prepare(dynamics, params):
+    """``dynamics.prepare(params)`` when the model defines it, else ``params``."""
+    hook = getattr(dynamics, "prepare", None)
+    return params if hook is None else hook(params)

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from ._array import norm
+from .dynamics import prepare
 from .info import ForwardInfo, Status
 
 __all__ = ["Trajectory", "as_input_fn", "forward"]
@@ -85,6 +86,7 @@ def forward(dynamics, h0, params, steps, *, inputs=None, keep=2, tol=None):
         raise ValueError(f"keep must be None or an integer >= 1, got {keep!r}")
     x_at = as_input_fn(inputs)
     start = time.perf_counter()
+    params = prepare(dynamics, params)
     tail = collections.deque([h0], maxlen=keep)
     residuals = []
     status = Status.MAX_ITER

@@ -10,6 +10,7 @@ import types
 from . import methods
 from ._array import all_finite
 from .backend import get_namespace
+from .dynamics import prepare
 from .forward import forward
 from .info import AdjointInfo, ConvergenceError, Status
 from .memory import peak_memory
@@ -163,6 +164,7 @@ def gradient(
     start = time.perf_counter()
     no_peak = contextlib.nullcontext(types.SimpleNamespace(bytes=None))
     with peak_memory(gpu=xp.__name__ == "cupy") if track_memory else no_peak as peak:
+        params = prepare(dynamics, params)  # derived arrays (e.g. W = P + P^T), once
         traj = forward(dynamics, h0, params, steps, inputs=inputs, keep=keep, tol=forward_tol)
         if traj.info.status is Status.NON_FINITE:
             if strict:

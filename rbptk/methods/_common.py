@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from ..dynamics import prepare
 from ..forward import as_input_fn
 from ..info import Status
 
@@ -13,7 +14,8 @@ def linearize_last(dynamics, traj, params, inputs):
     """Linearisation of the last step: J at (h_{T-1}, x_{T-1})."""
     if len(traj.states) < 2:
         raise ValueError("this method needs the last two states of the forward pass (keep >= 2)")
-    return dynamics.linearize(traj.states[-2], params, as_input_fn(inputs)(traj.info.steps - 1))
+    x = as_input_fn(inputs)(traj.info.steps - 1)
+    return dynamics.linearize(traj.states[-2], prepare(dynamics, params), x)
 
 
 def check_iterations(K):

@@ -5,9 +5,24 @@ from __future__ import annotations
 import time
 
 from .._array import all_finite, norm, tree_add
+from ..dynamics import prepare
 from ..forward import as_input_fn
 from ..info import AdjointInfo, Status
 from ._common import check_iterations
+
+CHUNK = 64  # steps whose parameter vjps are summed in one call
+
+
+def _sum_vjp_params(dynamics, pairs):
+    """sum of lin.vjp_params(u) over (lin, u) pairs, through the model's
+    ``vjp_params_sum`` when it has one."""
+    summed = getattr(dynamics, "vjp_params_sum", None)
+    if summed is not None:
+        return summed([lin for lin, _ in pairs], [u for _, u in pairs])
+    grads = None
+    for lin, u in pairs:
+        grads = tree_add(grads, lin.vjp_params(u))
+    return grads
 
 
 def bptt(dynamics, traj, params, g, *, inputs=None, K=None):
@@ -16,7 +31,8 @@ def bptt(dynamics, traj, params, g, *, inputs=None, K=None):
     With u_T = g,  for t = T-1 down to T-K:
         grad += (dF/dparams at h_t)^T u_{t+1},     u_t = J_t^T u_{t+1},
     where J_t = dF/dh at (h_t, x_t). The inputs x_t are replayed through
-    ``inputs(t)``. Cost: K linearisations, K parameter vjps, K - 1 state vjps.
+    ``inputs(t)``. Cost: K linearisations, K parameter vjps (summed in chunks of 64 steps
+    through ``dynamics.vjp_params_sum`` when defined), K - 1 state vjps.
     Memory: the K + 1 kept states.
 
     Parameters
@@ -45,12 +61,17 @@ def bptt(dynamics, traj, params, g, *, inputs=None, K=None):
     if K < 1:
         raise ValueError("the forward pass kept no step to back-propagate through")
     x_at = as_input_fn(inputs)
+    prepared = prepare(dynamics, params)
     T, first = traj.info.steps, traj.first
     info = AdjointInfo("bptt" if K == T else "tbptt", Status.CONVERGED)
     u, grads = g, None
+    pending = []  # (linearization, cotangent) pairs awaiting their parameter vjp
     for i, t in enumerate(range(T - 1, T - 1 - K, -1)):
-        lin = dynamics.linearize(traj.states[t - first], params, x_at(t))
-        grads = tree_add(grads, lin.vjp_params(u))
+        lin = dynamics.linearize(traj.states[t - first], prepared, x_at(t))
+        pending.append((lin, u))
+        if len(pending) == CHUNK:
+            grads = tree_add(grads, _sum_vjp_params(dynamics, pending))
+            pending = []
         info.iterations += 1
         if i < K - 1:
             u = lin.vjp(u)
@@ -59,6 +80,8 @@ def bptt(dynamics, traj, params, g, *, inputs=None, K=None):
             if not all_finite(u):
                 info.status = Status.NON_FINITE
                 break
+    if pending:
+        grads = tree_add(grads, _sum_vjp_params(dynamics, pending))
     if not all(all_finite(v) for v in grads.values()):
         info.status = Status.NON_FINITE
     info.wall_time = time.perf_counter() - start

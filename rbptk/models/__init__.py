@@ -1,6 +1,7 @@
 """Hand-differentiated dynamics."""
 
+from .hopfield import HopfieldNet
 from .linear import AffineDynamics
 from .tanh_rnn import TanhRNN
 
-__all__ = ["AffineDynamics", "TanhRNN"]
+__all__ = ["AffineDynamics", "HopfieldNet", "TanhRNN"]

@@ -1,0 +1,1 @@
+"""Vendored data files (exact upstream bytes) and their verified loaders."""

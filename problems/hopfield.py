@@ -1,0 +1,277 @@
+"""Associative memory with a continuous Hopfield network (Liao et al. 2018, experiment 1).
+
+Trains one network per gradient method on ten binarised MNIST digits, then
+presents corrupted images (half of the "on" pixels switched off) and reports how
+many are retrieved. The default run is a quick demo of all five methods;
+``--full`` uses the reference's 1000 epochs.
+
+    python -m problems.hopfield                    # quick demo, all methods
+    python -m problems.hopfield --method neumann --epochs 50 --batch 10
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import rbptk
+from rbptk.models import HopfieldNet
+
+from . import common
+from .data.mnist import first_of_each_digit, load_mnist_train
+
+N_PIXELS = 784
+
+
+def clean_images():
+    """The first training image of each digit, binarised (pixel > 0 -> 1): (784, 10)."""
+    images, labels = load_mnist_train()
+    return (first_of_each_digit(images, labels).reshape(10, N_PIXELS) > 0).astype(np.float64).T
+
+
+def corrupt(images, rng):
+    """Switch off a random half of the "on" pixels of each column of ``images``."""
+    out = images.copy()
+    for j in range(images.shape[1]):
+        on = np.flatnonzero(images[:, j] > 0)
+        out[rng.choice(on, size=len(on) // 2, replace=False), j] = 0
+    return out
+
+
+def l1_loss_grad(net, target):
+    """h_T -> (mean |h_out - target|, dL/dh_T)."""
+    xp = rbptk.get_namespace(target)
+    out = net.output_slice
+
+    def loss_grad(h):
+        diff = h[out, ...] - target
+        g = xp.zeros_like(h)
+        g[out, ...] = xp.sign(diff) / diff.size
+        return float(xp.mean(xp.abs(diff))), g
+
+    return loss_grad
+
+
+def retrieve(net, params, cues, steps):
+    """Run the dynamics from each cue (columns); return the output units > 0.5."""
+    h0 = net.initial_state(cues)
+    traj = rbptk.forward(net, h0, params, steps, inputs=lambda t: cues, keep=1)
+    return rbptk.to_numpy(traj.h[net.output_slice, ...]) > 0.5
+
+
+def spectral_radius_at(net, params, x, steps):
+    """rho(J) at the end of the forward pass for one image (power iteration)."""
+    prepared = rbptk.dynamics.prepare(net, params)
+    traj = rbptk.forward(net, net.initial_state(x), prepared, steps, inputs=lambda t: x)
+    lin = net.linearize(traj.states[-2], prepared, x)
+    return rbptk.check.spectral_radius(lin, traj.h, iters=60)
+
+
+def train(net, method, images, args, xp, dtype):
+    """Adam on the L1 loss; returns the params and the training history."""
+    params = {"P": rbptk.asarray(net.init_params(seed=args.seed, dtype=dtype)["P"])}
+    opt = rbptk.optim.Adam(lr=args.lr)
+    rng = np.random.default_rng(args.seed + 1)  # same order and corruptions for every method
+    n_batches = -(-10 // args.batch)
+    history = {"loss": [], "epoch_loss": [], "rho": [], "grad_seconds": [], "status": {}}
+    x0 = rbptk.asarray(images[:, 0].astype(dtype))
+    bar = common.progress(range(args.epochs), args.epochs, f"hopfield {method}", args.quiet)
+    for epoch in bar:
+        order = rng.permutation(10)
+        epoch_losses = []
+        for b in range(n_batches):
+            idx = order[b * args.batch : (b + 1) * args.batch]
+            target_np = images[:, idx]
+            shown_np = corrupt(target_np, rng) if args.train_corrupt else target_np
+            if args.batch == 1:
+                target_np, shown_np = target_np[:, 0], shown_np[:, 0]
+            target = rbptk.asarray(target_np.astype(dtype))
+            shown = rbptk.asarray(shown_np.astype(dtype))
+            grads, info = rbptk.gradient(
+                net,
+                net.initial_state(shown),
+                params,
+                l1_loss_grad(net, target),
+                method=method,
+                steps=args.steps,
+                truncate=args.truncate,
+                inputs=lambda t, shown=shown: shown,
+                seed=args.seed,
+                strict=False,
+            )
+            status = info.status.value
+            history["status"][status] = history["status"].get(status, 0) + 1
+            history["grad_seconds"].append(info.wall_time)
+            if grads is None or not rbptk._array.all_finite(grads["P"]):
+                continue  # never apply a non-finite update; the status count records it
+            params = opt.step(params, grads)
+            history["loss"].append(info.extra["loss"])
+            epoch_losses.append(info.extra["loss"])
+        history["epoch_loss"].append(float(np.mean(epoch_losses)) if epoch_losses else None)
+        if epoch % args.rho_every == 0 or epoch == args.epochs - 1:
+            history["rho"].append((epoch, spectral_radius_at(net, params, x0, args.steps)))
+    return params, history
+
+
+def peak_bytes(net, method, params, images, args, dtype):
+    x = rbptk.asarray(images[:, 0].astype(dtype))
+    _, info = rbptk.gradient(
+        net,
+        net.initial_state(x),
+        params,
+        l1_loss_grad(net, x),
+        method=method,
+        steps=args.steps,
+        truncate=args.truncate,
+        inputs=lambda t: x,
+        strict=False,
+        track_memory=True,
+    )
+    return info.peak_bytes
+
+
+def evaluate(net, params, images, args, dtype):
+    """Pixel error rate and retrieval success on fresh corruptions (seeded)."""
+    rng = np.random.default_rng(args.seed + 1000)
+    clean = np.repeat(images, args.eval_corruptions, axis=1)
+    cues = corrupt(clean, rng)
+    out = retrieve(net, params, rbptk.asarray(cues.astype(dtype)), args.steps)
+    wrong = (out != (clean > 0.5)).sum(axis=0)
+    clean_out = retrieve(net, params, rbptk.asarray(images.astype(dtype)), args.steps)
+    return {
+        "pixel_error": float(wrong.mean() / N_PIXELS),
+        "success": float(np.mean(wrong <= args.tol_pixels * N_PIXELS)),
+        "clean_pixel_error": float((clean_out != (images > 0.5)).mean()),
+        "examples": {
+            "clean": images,
+            "cue": cues[:, :: args.eval_corruptions],
+            "retrieved": out[:, :: args.eval_corruptions].astype(float),
+        },
+    }
+
+
+def plot(results, out, args):
+    plt = common.pyplot()
+    if plt is None:
+        return []
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for method, r in results.items():
+        ax.plot(
+            np.arange(1, len(r["history"]["epoch_loss"]) + 1),
+            r["history"]["epoch_loss"],
+            label=method,
+        )
+    ax.set(
+        xlabel="epoch",
+        ylabel="training L1 loss (epoch mean)",
+        yscale="log",
+        title=f"Hopfield net, {args.steps} steps, truncation {args.truncate}",
+    )
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "loss_curves.png", dpi=120)
+    plt.close(fig)
+    rows = 2 + len(results)
+    fig, axes = plt.subplots(rows, 10, figsize=(10, rows * 1.05))
+    first = next(iter(results.values()))["eval"]["examples"]
+    panels = [("clean", first["clean"]), ("cue", first["cue"])]
+    panels += [(m, r["eval"]["examples"]["retrieved"]) for m, r in results.items()]
+    for i, (name, imgs) in enumerate(panels):
+        for j in range(10):
+            axes[i, j].imshow(imgs[:, j].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
+            axes[i, j].set_xticks([])
+            axes[i, j].set_yticks([])
+        axes[i, 0].set_ylabel(name, rotation=0, ha="right", va="center")
+    fig.tight_layout()
+    fig.savefig(out / "retrieval.png", dpi=120)
+    plt.close(fig)
+    return [out / "loss_curves.png", out / "retrieval.png"]
+
+
+def main(argv=None):
+    parser = common.base_parser(__doc__.split("\n")[0], "results/hopfield")
+    parser.add_argument("--epochs", type=int, default=15, help="passes over the 10 images")
+    parser.add_argument("--full", action="store_true", help="the reference's 1000 epochs")
+    parser.add_argument("--steps", type=int, default=50, help="forward steps T")
+    parser.add_argument("--truncate", type=int, default=20, help="K for tbptt/rbp/cg/neumann")
+    parser.add_argument("--hidden", type=int, default=1024, help="hidden units")
+    parser.add_argument("--batch", type=int, default=1, help="images per gradient (1..10)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    parser.add_argument(
+        "--train-corrupt",
+        action="store_true",
+        help="present fresh corruptions in training (denoising variant)",
+    )
+    parser.add_argument(
+        "--eval-corruptions", type=int, default=5, help="corrupted cues per image at evaluation"
+    )
+    parser.add_argument(
+        "--tol-pixels",
+        type=float,
+        default=0.02,
+        help="retrieved when at most this fraction of pixels is wrong",
+    )
+    parser.add_argument("--rho-every", type=int, default=5, help="epochs between rho(J) estimates")
+    args = parser.parse_args(argv)
+    if args.full:
+        args.epochs = 1000
+    if not 1 <= args.batch <= 10:
+        parser.error("--batch must be between 1 and 10")
+    xp = common.setup_backend(args.backend)
+    dtype = np.dtype(args.dtype)
+    images = clean_images()
+    net = HopfieldNet(N_PIXELS, args.hidden, N_PIXELS)
+    results = {}
+    for method in common.selected_methods(args.method):
+        start = time.perf_counter()
+        params, history = train(net, method, images, args, xp, dtype)
+        results[method] = {
+            "history": history,
+            "train_seconds": time.perf_counter() - start,
+            "seconds_per_gradient": float(np.median(history["grad_seconds"])),
+            "peak_mb": peak_bytes(net, method, params, images, args, dtype) / 2**20,
+            "eval": evaluate(net, params, images, args, dtype),
+        }
+    rows = [
+        {
+            "method": m,
+            "success": r["eval"]["success"],
+            "pixel_error": r["eval"]["pixel_error"],
+            "final_loss": r["history"]["epoch_loss"][-1],
+            "rho": r["history"]["rho"][-1][1],
+            "diverged": r["history"]["status"].get("diverged", 0),
+            "s_per_grad": r["seconds_per_gradient"],
+            "peak_mb": r["peak_mb"],
+        }
+        for m, r in results.items()
+    ]
+    table = common.format_table(
+        rows,
+        [
+            ("method", "method", "s"),
+            ("success", "success", ".2f"),
+            ("pixel_error", "pixel error", ".4f"),
+            ("final_loss", "final loss", ".4f"),
+            ("rho", "rho(J)", ".3f"),
+            ("diverged", "diverged", "d"),
+            ("s_per_grad", "s/gradient", ".3f"),
+            ("peak_mb", "MB", ".1f"),
+        ],
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    plots = [] if args.no_plots else plot(results, args.out, args)
+    for r in results.values():
+        r["eval"].pop("examples")
+    path = common.write_results(args.out, {"config": vars(args), "table": rows, "methods": results})
+    print(
+        f"\nHopfield associative memory: {args.epochs} epochs, N = {net.N}, "
+        f"backend {args.backend}, {args.dtype}\n"
+    )
+    print(table)
+    print(f"\nwrote {path}" + "".join(f", {p}" for p in plots))
+    return results
+
+
+if __name__ == "__main__":
+    main()
