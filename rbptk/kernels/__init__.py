@@ -1,5 +1,6 @@
 """Hot loops, one dispatching function per kernel: numba for NumPy arrays, CuPy
-kernels for CuPy arrays, the plain-array reference for any other namespace."""
+kernels for CuPy arrays, the plain-array reference for any other namespace (and
+for NumPy where the reference's vectorised NumPy beats numba: the GRU gates)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ import numpy as np
 from ..backend import get_namespace
 from . import reference
 
-__all__ = ["adam_update", "symmetrize_zero_diagonal"]
+__all__ = [
+    "adam_update",
+    "gru_forward",
+    "gru_jvp",
+    "gru_vjp",
+    "spmm",
+    "symmetrize_zero_diagonal",
+]
 
 
 def _implementation(name, *arrays):
@@ -20,7 +28,7 @@ def _implementation(name, *arrays):
         from . import gpu as module
     else:
         module = reference
-    return getattr(module, name)
+    return getattr(module, name, None) or getattr(reference, name)
 
 
 def symmetrize_zero_diagonal(P):
@@ -32,3 +40,24 @@ def adam_update(p, g, m, v, lr, b1, b2, c1, c2, eps):
     """Fused Adam step; updates ``m`` and ``v`` in place and returns the new ``p``.
     All four arrays share shape and dtype (C-contiguous on the CPU)."""
     return _implementation("adam_update", p, g)(p, g, m, v, lr, b1, b2, c1, c2, eps)
+
+
+def spmm(A, X):
+    """A @ X: A sparse CSR (n, n') matching X's backend (scipy for NumPy, cupyx
+    for CuPy), X dense (n', d)."""
+    return _implementation("spmm", X)(A, X)
+
+
+def gru_forward(gi, gh, h):
+    """GRU gates for node rows: returns h', r, z, c (reference.gru_forward)."""
+    return _implementation("gru_forward", gi, gh, h)(gi, gh, h)
+
+
+def gru_jvp(dgi, dgh, v, h, r, z, c, ghn):
+    """Tangent of the GRU output (reference.gru_jvp)."""
+    return _implementation("gru_jvp", v)(dgi, dgh, v, h, r, z, c, ghn)
+
+
+def gru_vjp(u, h, r, z, c, ghn):
+    """Cotangents of the GRU gate inputs (reference.gru_vjp)."""
+    return _implementation("gru_vjp", u)(u, h, r, z, c, ghn)

@@ -34,3 +34,87 @@ def adam_update(p, g, m, v, lr, b1, b2, c1, c2, eps):
     out = cupy.empty_like(p)
     _ADAM(p, g, lr, b1, b2, c1, c2, eps, m, v, out)
     return out
+
+
+def spmm(A, X):
+    """A @ X for a cupyx.scipy.sparse CSR matrix (cuSPARSE)."""
+    return A @ X
+
+
+_GRU = {}
+
+
+def _kernel(name, params, outputs, body):
+    import cupy
+
+    if name not in _GRU:
+        _GRU[name] = cupy.ElementwiseKernel(params, outputs, body, f"rbptk_{name}")
+    return _GRU[name]
+
+
+def _thirds(a, D):
+    return a[:, :D], a[:, D : 2 * D], a[:, 2 * D :]
+
+
+def gru_forward(gi, gh, h):
+    """Fused GRU gates as one ElementwiseKernel (see reference.gru_forward)."""
+    import cupy
+
+    k = _kernel(
+        "gru_forward",
+        "T gir, T giz, T gin, T ghr, T ghz, T ghn, T h",
+        "T out, T r, T z, T c",
+        """
+        r = 1 / (1 + exp(-(gir + ghr)));
+        z = 1 / (1 + exp(-(giz + ghz)));
+        c = tanh(gin + r * ghn);
+        out = (1 - z) * c + z * h;
+        """,
+    )
+    D = h.shape[1]
+    out, r, z, c = (cupy.empty_like(h) for _ in range(4))
+    k(*_thirds(gi, D), *_thirds(gh, D), h, out, r, z, c)
+    return out, r, z, c
+
+
+def gru_jvp(dgi, dgh, v, h, r, z, c, ghn):
+    """Fused GRU tangent (see reference.gru_jvp)."""
+    k = _kernel(
+        "gru_jvp",
+        "T dgir, T dgiz, T dgin, T dghr, T dghz, T dghn, T v, T h, T r, T z, T c, T ghn",
+        "T out",
+        """
+        T dr = r * (1 - r) * (dgir + dghr);
+        T dz = z * (1 - z) * (dgiz + dghz);
+        T dc = (1 - c * c) * (dgin + dr * ghn + r * dghn);
+        out = (1 - z) * dc + (h - c) * dz + z * v;
+        """,
+    )
+    D = h.shape[1]
+    return k(*_thirds(dgi, D), *_thirds(dgh, D), v, h, r, z, c, ghn)
+
+
+def gru_vjp(u, h, r, z, c, ghn):
+    """Fused GRU gate cotangents, written into column blocks (see reference.gru_vjp)."""
+    import cupy
+
+    k = _kernel(
+        "gru_vjp",
+        "T u, T h, T r, T z, T c, T ghn",
+        "T ar, T az, T ac, T acr, T br, T bz",
+        """
+        ac = u * (1 - z) * (1 - c * c);
+        ar = ac * ghn * r * (1 - r);
+        az = u * (h - c) * z * (1 - z);
+        acr = ac * r;
+        br = ar;
+        bz = az;
+        """,
+    )
+    n, D = h.shape
+    a_gi = cupy.empty((n, 3 * D), dtype=h.dtype)
+    a_gh = cupy.empty((n, 3 * D), dtype=h.dtype)
+    gi_r, gi_z, gi_c = _thirds(a_gi, D)
+    gh_r, gh_z, gh_c = _thirds(a_gh, D)
+    k(u, h, r, z, c, ghn, gi_r, gi_z, gi_c, gh_c, gh_r, gh_z)
+    return a_gi, a_gh

@@ -22,3 +22,56 @@ def adam_update(p, g, m, v, lr, b1, b2, c1, c2, eps):
     m[...] = b1 * m + (1 - b1) * g
     v[...] = b2 * v + (1 - b2) * g * g
     return p - lr * (m / c1) / (xp.sqrt(v / c2) + eps)
+
+
+def spmm(A, X):
+    """A @ X for a sparse CSR matrix A (scipy or cupyx) and a dense matrix X."""
+    return A @ X
+
+
+def _sigmoid(xp, a):
+    return 0.5 + 0.5 * xp.tanh(0.5 * a)
+
+
+def gru_forward(gi, gh, h):
+    """GRU gates in PyTorch's GRUCell convention, for rows of nodes.
+
+    gi = m W_ih^T + b_ih and gh = h W_hh^T + b_hh, both (n, 3D) ordered [r | z | n]:
+        r = sigma(gi_r + gh_r),  z = sigma(gi_z + gh_z),  c = tanh(gi_n + r * gh_n),
+        h' = (1 - z) * c + z * h.
+    Returns h', r, z, c (each (n, D)).
+    """
+    xp = get_namespace(gi, gh, h)
+    D = h.shape[1]
+    r = _sigmoid(xp, gi[:, :D] + gh[:, :D])
+    z = _sigmoid(xp, gi[:, D : 2 * D] + gh[:, D : 2 * D])
+    c = xp.tanh(gi[:, 2 * D :] + r * gh[:, 2 * D :])
+    return (1 - z) * c + z * h, r, z, c
+
+
+def gru_jvp(dgi, dgh, v, h, r, z, c, ghn):
+    """Tangent of h' for tangents dgi, dgh of the gate inputs and v of h.
+
+    dr = r(1-r)(dgi_r + dgh_r),  dz = z(1-z)(dgi_z + dgh_z),
+    dc = (1 - c^2)(dgi_n + dr * gh_n + r * dgh_n),
+    dh' = (1 - z) dc + (h - c) dz + z v.
+    """
+    D = h.shape[1]
+    dr = r * (1 - r) * (dgi[:, :D] + dgh[:, :D])
+    dz = z * (1 - z) * (dgi[:, D : 2 * D] + dgh[:, D : 2 * D])
+    dc = (1 - c * c) * (dgi[:, 2 * D :] + dr * ghn + r * dgh[:, 2 * D :])
+    return (1 - z) * dc + (h - c) * dz + z * v
+
+
+def gru_vjp(u, h, r, z, c, ghn):
+    """Cotangents of the gate inputs for a cotangent u of h'.
+
+    a_c = u (1 - z)(1 - c^2),  a_r = a_c gh_n r(1-r),  a_z = u (h - c) z(1-z);
+    a_gi = [a_r | a_z | a_c],  a_gh = [a_r | a_z | a_c r].
+    Returns a_gi, a_gh (each (n, 3D)); the direct term u z is the caller's.
+    """
+    xp = get_namespace(u)
+    a_c = u * (1 - z) * (1 - c * c)
+    a_r = a_c * ghn * r * (1 - r)
+    a_z = u * (h - c) * z * (1 - z)
+    return xp.concat([a_r, a_z, a_c], axis=1), xp.concat([a_r, a_z, a_c * r], axis=1)

@@ -1,7 +1,8 @@
 """Hand-differentiated dynamics."""
 
+from .gnn import GRUGraphNet, SoftmaxReadout
 from .hopfield import HopfieldNet
 from .linear import AffineDynamics
 from .tanh_rnn import TanhRNN
 
-__all__ = ["AffineDynamics", "HopfieldNet", "TanhRNN"]
+__all__ = ["AffineDynamics", "GRUGraphNet", "HopfieldNet", "SoftmaxReadout", "TanhRNN"]
