@@ -3,6 +3,15 @@
 from .gnn import GRUGraphNet, SoftmaxReadout
 from .hopfield import HopfieldNet
 from .linear import AffineDynamics
+from .mlp_sgd import MLP, SGDMomentumStep
 from .tanh_rnn import TanhRNN
 
-__all__ = ["AffineDynamics", "GRUGraphNet", "HopfieldNet", "SoftmaxReadout", "TanhRNN"]
+__all__ = [
+    "MLP",
+    "AffineDynamics",
+    "GRUGraphNet",
+    "HopfieldNet",
+    "SGDMomentumStep",
+    "SoftmaxReadout",
+    "TanhRNN",
+]

@@ -1,0 +1,226 @@
+"""Hyperparameter optimisation through SGD (Liao et al. 2018, experiment 3).
+
+An MLP (784-50-50-50-10, tanh) is trained for T = 100 steps of SGD with
+momentum on 10,000 mean-centred MNIST images; the meta-parameters are one
+learning rate exp(theta) and one momentum sigmoid(phi) per weight/bias tensor.
+The meta-objective is the training cross-entropy after the inner loop; its
+gradient with respect to (theta, phi) comes from the chosen method, and Adam
+updates the meta-parameters.
+
+    python -m problems.hyperopt                 # quick demo, all methods
+    python -m problems.hyperopt --full          # 100 meta-iterations, lr x0.1 at 50
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import rbptk
+from rbptk.models import MLP, SGDMomentumStep
+
+from . import common
+from .data.mnist import load_mnist_train
+
+SIZES = (784, 50, 50, 50, 10)
+TENSORS = ["W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4"]
+
+
+def load(n_train=10_000, n_val=10_000):
+    """Mean-centred images (pixels / 255 minus the training mean) and one-hot labels."""
+    images, labels = load_mnist_train()
+    X = images[: n_train + n_val].reshape(-1, 784).astype(np.float64) / 255.0
+    X -= X[:n_train].mean(axis=0)
+    Y = np.eye(10)[labels[: n_train + n_val]]
+    return (X[:n_train], Y[:n_train]), (X[n_train:], Y[n_train:])
+
+
+def minibatch_schedule(n, batch, steps, seed):
+    """Index arrays of the T minibatches: reshuffled each epoch, seeded."""
+    rng = np.random.default_rng(seed)
+    per_epoch = n // batch
+    batches = []
+    while len(batches) < steps:
+        order = rng.permutation(n)
+        batches += [order[i * batch : (i + 1) * batch] for i in range(per_epoch)]
+    return batches[:steps]
+
+
+def make_inputs(train, schedule, full_last):
+    """inputs(t) = the minibatch of step t; the full training set at the last
+    step when ``full_last`` (RBP-family methods, as the reference does)."""
+    X, Y = train
+    batches = [(X[ix], Y[ix]) for ix in schedule]
+    if full_last:
+        batches[-1] = (X, Y)
+    return batches.__getitem__
+
+
+def meta_train(method, data, args, dtype):
+    train, val = data
+    mlp = MLP(SIZES)
+    step = SGDMomentumStep(mlp)
+    meta = {k: rbptk.asarray(v) for k, v in step.init_params(dtype=dtype).items()}
+    w0 = rbptk.asarray(mlp.init(seed=args.seed, dtype=dtype))
+    s0 = step.initial_state(w0)
+    Xtr, Ytr = train
+    opt = rbptk.optim.Adam(lr=args.meta_lr)
+    hist = {"meta_loss": [], "seconds": [], "status": {}}
+    full_last = method in ("rbp", "cg", "neumann")
+    bar = common.progress(range(args.meta_iters), args.meta_iters, f"hyperopt {method}", args.quiet)
+    for it in bar:
+        if it == args.meta_iters // 2:
+            opt.lr *= 0.1
+        schedule = minibatch_schedule(len(Xtr), args.batch, args.steps, args.seed + it)
+        inputs = make_inputs(train, schedule, full_last)
+
+        def loss_grad(s):
+            w = s[: mlp.size]
+            g = rbptk.get_namespace(s).zeros_like(s)
+            g[: mlp.size] = mlp.grad(w, Xtr, Ytr) - mlp.wd * w  # cross-entropy only
+            return mlp.loss(w, Xtr, Ytr) - 0.5 * mlp.wd * float(w @ w), g
+
+        grads, info = rbptk.gradient(
+            step,
+            s0,
+            meta,
+            loss_grad,
+            method=method,
+            steps=args.steps,
+            truncate=args.truncate,
+            inputs=inputs,
+            seed=args.seed,
+            strict=False,
+        )
+        hist["status"][info.status.value] = hist["status"].get(info.status.value, 0) + 1
+        hist["meta_loss"].append(info.extra["loss"])
+        hist["seconds"].append(info.wall_time)
+        if grads is not None and all(rbptk._array.all_finite(g) for g in grads.values()):
+            meta = opt.step(meta, grads)
+    # final evaluation: one more inner loop with the learned hyperparameters
+    schedule = minibatch_schedule(len(Xtr), args.batch, args.steps, args.seed + args.meta_iters)
+    traj = rbptk.forward(step, s0, meta, args.steps, inputs=make_inputs(train, schedule, False))
+    w = traj.h[: mlp.size]
+    Xv, Yv = val
+    hist["final_train_loss"] = mlp.loss(w, Xtr, Ytr)
+    hist["val_loss"] = mlp.loss(w, Xv, Yv)
+    hist["val_acc"] = mlp.accuracy(w, Xv, Yv)
+    hist["learning_rates"] = np.exp(rbptk.to_numpy(meta["theta"]))
+    hist["momenta"] = 1 / (1 + np.exp(-rbptk.to_numpy(meta["phi"])))
+    _, info = rbptk.gradient(
+        step,
+        s0,
+        meta,
+        loss_grad,
+        method=method,
+        steps=args.steps,
+        truncate=args.truncate,
+        inputs=make_inputs(train, schedule, full_last),
+        strict=False,
+        track_memory=True,
+    )
+    hist["peak_mb"] = info.peak_bytes / 2**20
+    return hist
+
+
+def plot(results, out):
+    plt = common.pyplot()
+    if plt is None:
+        return []
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for method, r in results.items():
+        ax.plot(np.log10(r["meta_loss"]), label=method)
+    ax.set(
+        xlabel="meta-iteration",
+        ylabel="log10 training loss after the inner loop",
+        title="Hyperparameter optimisation through SGD",
+    )
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "meta_loss.png", dpi=120)
+    plt.close(fig)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    x = np.arange(len(TENSORS))
+    width = 0.8 / max(1, len(results))
+    for i, (method, r) in enumerate(results.items()):
+        axes[0].bar(x + i * width, r["learning_rates"], width, label=method)
+        axes[1].bar(x + i * width, r["momenta"], width, label=method)
+    for ax, name in zip(axes, ["learning rate exp(theta)", "momentum sigmoid(phi)"], strict=True):
+        ax.set_xticks(x + 0.4 - width / 2, TENSORS)
+        ax.set_title(name)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "hyperparameters.png", dpi=120)
+    plt.close(fig)
+    return [out / "meta_loss.png", out / "hyperparameters.png"]
+
+
+def main(argv=None):
+    parser = common.base_parser(__doc__.split("\n\n")[0], "results/hyperopt")
+    parser.set_defaults(dtype="float64")
+    parser.add_argument("--meta-iters", type=int, default=20)
+    parser.add_argument("--full", action="store_true", help="100 meta-iterations")
+    parser.add_argument("--steps", type=int, default=100, help="inner SGD steps T")
+    parser.add_argument("--truncate", type=int, default=50, help="K for tbptt/rbp/cg/neumann")
+    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--meta-lr", type=float, default=0.05, help="Adam; x0.1 at half-way")
+    parser.add_argument("--n-train", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    if args.full:
+        args.meta_iters = 100
+    common.setup_backend(args.backend)
+    train, val = load(args.n_train)
+    data = tuple(tuple(rbptk.asarray(a.astype(args.dtype)) for a in part) for part in (train, val))
+    results = {}
+    for method in common.selected_methods(args.method):
+        start = time.perf_counter()
+        results[method] = meta_train(method, data, args, np.dtype(args.dtype))
+        results[method]["total_seconds"] = time.perf_counter() - start
+    rows = [
+        {
+            "method": m,
+            "meta_first": r["meta_loss"][0],
+            "meta_last": r["meta_loss"][-1],
+            "val_loss": r["val_loss"],
+            "val_acc": r["val_acc"],
+            "s_per_iter": float(np.median(r["seconds"])),
+            "peak_mb": r["peak_mb"],
+            "diverged": r["status"].get("diverged", 0),
+        }
+        for m, r in results.items()
+    ]
+    table = common.format_table(
+        rows,
+        [
+            ("method", "method", "s"),
+            ("meta_first", "meta-loss first", ".4f"),
+            ("meta_last", "meta-loss last", ".4f"),
+            ("val_loss", "val loss", ".4f"),
+            ("val_acc", "val acc", ".4f"),
+            ("diverged", "diverged", "d"),
+            ("s_per_iter", "s/meta-iter", ".3f"),
+            ("peak_mb", "MB", ".1f"),
+        ],
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    plots = [] if args.no_plots else plot(results, args.out)
+    path = common.write_results(args.out, {"config": vars(args), "table": rows, "methods": results})
+    print(
+        f"\nHyperparameter optimisation: {args.meta_iters} meta-iterations, T = {args.steps}, "
+        f"K = {args.truncate}, backend {args.backend}, {args.dtype}\n"
+    )
+    print(table)
+    for m, r in results.items():
+        print(
+            f"{m:8s} lr "
+            + " ".join(f"{a:.3f}" for a in r["learning_rates"])
+            + " | momentum "
+            + " ".join(f"{b:.2f}" for b in r["momenta"])
+        )
+    print(f"\nwrote {path}" + "".join(f", {p}" for p in plots))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
