@@ -30,8 +30,10 @@ def lint(session):
 
 @nox.session
 def bench(session):
-    """Benchmarks (method against method; peers when the 'compare' extra installs)."""
-    session.install("-e", ".[problems]")
+    """Benchmarks: method against method, the truncation sweep, kernels, and the
+    PyTorch / JAX peers (the 'compare' extra; torch 2.13.0 is the CPU build)."""
+    session.install("torch==2.13.0")
+    session.install("-e", ".[problems,compare]")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 

@@ -16,10 +16,12 @@ import numpy as np
 import rbptk
 
 METHODS = list(rbptk.METHODS)
+FORWARDS = ["plain", "anderson"]
 
 
 def base_parser(description, out_default):
-    """An ArgumentParser with --method, --backend, --seed, --out, --dtype, --no-plots."""
+    """An ArgumentParser with --method, --forward, --backend, --seed, --dtype, --out,
+    --no-plots, --quiet."""
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
@@ -27,7 +29,14 @@ def base_parser(description, out_default):
         "--method",
         default="all",
         choices=METHODS + ["all"],
-        help="gradient method; 'all' runs every method on the same seed",
+        help="gradient method; 'all' runs the paper's five on the same seed",
+    )
+    parser.add_argument(
+        "--forward",
+        default="plain",
+        choices=FORWARDS,
+        help="forward pass: plain iteration, or Anderson acceleration to the fixed point "
+        "(rbp / cg / neumann / Krylov methods only)",
     )
     parser.add_argument(
         "--backend",
@@ -48,8 +57,15 @@ def base_parser(description, out_default):
     return parser
 
 
-def selected_methods(name):
-    return METHODS if name == "all" else [name]
+def selected_methods(name, forward="plain"):
+    """The methods a run trains: the paper's five for 'all' (those that can use an
+    Anderson forward pass when ``forward`` is 'anderson')."""
+    names = list(rbptk.PAPER_METHODS) if name == "all" else [name]
+    if forward == "anderson":
+        names = [m for m in names if m not in ("bptt", "tbptt")]
+        if not names:
+            raise SystemExit("error: --forward anderson needs rbp, cg, neumann or a Krylov method")
+    return names
 
 
 def setup_backend(name):
@@ -134,3 +150,69 @@ def pyplot():
         print("note: matplotlib is not installed; skipping plots (pip install 'rbptk[problems]')")
         return None
     return plt
+
+
+def forward_study(dynamics, h0, params, inputs, budget, tol=1e-6):
+    """Forward evaluations to reach ||F(h) - h|| <= tol ||F(h)||: plain iteration
+    against Anderson(5), from the same start (rows for a table)."""
+    plain = rbptk.forward(dynamics, h0, params, budget, inputs=inputs, tol=tol)
+    acc = rbptk.anderson(dynamics, h0, params, budget, inputs=inputs, tol=tol)
+    return [
+        {
+            "forward": name,
+            "steps": t.info.steps,
+            "status": t.info.status.value,
+            "residual": t.info.residuals[-1] / max(float(rbptk._array.norm(t.h)), 1e-300),
+        }
+        for name, t in (("plain", plain), ("anderson", acc))
+    ]
+
+
+def bptt_agreement(dynamics, h0, params, loss_grad, inputs, steps, truncate, methods):
+    """Relative difference of each method's gradient from BPTT's, same params
+    and forward pass length (rows for a table; the first row is BPTT itself,
+    with the norm of its gradient). Norms are taken in float64."""
+    kw = dict(steps=steps, truncate=truncate, inputs=inputs, strict=False, seed=0)
+
+    def flat(grads):
+        return np.concatenate(
+            [rbptk.to_numpy(grads[k]).astype(np.float64).ravel() for k in sorted(grads)]
+        )
+
+    reference, info = rbptk.gradient(dynamics, h0, params, loss_grad, method="bptt", **kw)
+    ref = flat(reference)
+    rows = [
+        {
+            "method": "bptt",
+            "status": info.status.value,
+            "grad_norm": float(np.linalg.norm(ref)),
+            "rel_diff": 0.0,
+        }
+    ]
+    for method in methods:
+        grads, info = rbptk.gradient(dynamics, h0, params, loss_grad, method=method, **kw)
+        got = flat(grads)
+        rows.append(
+            {
+                "method": method,
+                "status": info.status.value,
+                "grad_norm": float(np.linalg.norm(got)),
+                "rel_diff": float(np.linalg.norm(got - ref) / np.linalg.norm(ref)),
+            }
+        )
+    return rows
+
+
+AGREEMENT_METHODS = ["tbptt", "rbp", "cg", "neumann", "gmres", "bicgstab"]
+FORWARD_COLUMNS = [
+    ("forward", "forward", "s"),
+    ("steps", "steps to tol", "d"),
+    ("status", "status", "s"),
+    ("residual", "rel. residual", ".1e"),
+]
+AGREEMENT_COLUMNS = [
+    ("method", "method", "s"),
+    ("status", "status", "s"),
+    ("grad_norm", "||grad||", ".3g"),
+    ("rel_diff", "rel. diff from bptt", ".2e"),
+]

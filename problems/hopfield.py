@@ -223,7 +223,7 @@ def main(argv=None):
     images = clean_images()
     net = HopfieldNet(N_PIXELS, args.hidden, N_PIXELS)
     results = {}
-    for method in common.selected_methods(args.method):
+    for method in common.selected_methods(args.method, args.forward):
         start = time.perf_counter()
         params, history = train(net, method, images, args, xp, dtype)
         results[method] = {
@@ -232,6 +232,7 @@ def main(argv=None):
             "seconds_per_gradient": float(np.median(history["grad_seconds"])),
             "peak_mb": peak_bytes(net, method, params, images, args, dtype) / 2**20,
             "eval": evaluate(net, params, images, args, dtype),
+            "params": params,
         }
     rows = [
         {
@@ -259,16 +260,47 @@ def main(argv=None):
             ("peak_mb", "MB", ".1f"),
         ],
     )
+    # diagnostics at the parameters the first method trained, first image
+    x0 = rbptk.asarray(images[:, 0].astype(dtype))
+    trained = results[next(iter(results))]["params"]
+    forward_rows = common.forward_study(
+        net, net.initial_state(x0), trained, lambda t: x0, budget=10 * args.steps
+    )
+    agreement = common.bptt_agreement(
+        net,
+        net.initial_state(x0),
+        trained,
+        l1_loss_grad(net, x0),
+        lambda t: x0,
+        args.steps,
+        args.truncate,
+        common.AGREEMENT_METHODS,
+    )
+    for r in results.values():
+        r.pop("params")
     args.out.mkdir(parents=True, exist_ok=True)
     plots = [] if args.no_plots else plot(results, args.out, args)
     for r in results.values():
         r["eval"].pop("examples")
-    path = common.write_results(args.out, {"config": vars(args), "table": rows, "methods": results})
+    path = common.write_results(
+        args.out,
+        {
+            "config": vars(args),
+            "table": rows,
+            "methods": results,
+            "forward_study": forward_rows,
+            "agreement": agreement,
+        },
+    )
     print(
         f"\nHopfield associative memory: {args.epochs} epochs, N = {net.N}, "
         f"backend {args.backend}, {args.dtype}\n"
     )
     print(table)
+    print(f"\nForward pass to tolerance 1e-6 (first image, {next(iter(results))}'s parameters):\n")
+    print(common.format_table(forward_rows, common.FORWARD_COLUMNS))
+    print(f"\nGradient agreement with BPTT (T = {args.steps}, K = {args.truncate}):\n")
+    print(common.format_table(agreement, common.AGREEMENT_COLUMNS))
     print(f"\nwrote {path}" + "".join(f", {p}" for p in plots))
     return results
 

@@ -159,7 +159,7 @@ def plot(results, out):
 def main(argv=None):
     parser = common.base_parser(__doc__.split("\n\n")[0], "results/hyperopt")
     parser.set_defaults(dtype="float64")
-    parser.add_argument("--meta-iters", type=int, default=20)
+    parser.add_argument("--meta-iters", type=int, default=10)
     parser.add_argument("--full", action="store_true", help="100 meta-iterations")
     parser.add_argument("--steps", type=int, default=100, help="inner SGD steps T")
     parser.add_argument("--truncate", type=int, default=50, help="K for tbptt/rbp/cg/neumann")
@@ -173,7 +173,7 @@ def main(argv=None):
     train, val = load(args.n_train)
     data = tuple(tuple(rbptk.asarray(a.astype(args.dtype)) for a in part) for part in (train, val))
     results = {}
-    for method in common.selected_methods(args.method):
+    for method in common.selected_methods(args.method, args.forward):
         start = time.perf_counter()
         results[method] = meta_train(method, data, args, np.dtype(args.dtype))
         results[method]["total_seconds"] = time.perf_counter() - start

@@ -2,6 +2,7 @@
 on NumPy or CuPy arrays, with hand-written Jacobian products."""
 
 from . import check, methods, models, optim
+from .anderson import anderson
 from .backend import (
     BackendError,
     asarray,
@@ -14,22 +15,26 @@ from .backend import (
 )
 from .dynamics import Dynamics, Linearization
 from .forward import Trajectory, forward
-from .gradient import METHODS, gradient
-from .info import AdjointInfo, ConvergenceError, ForwardInfo, Status
+from .gradient import KRYLOV, METHODS, PAPER_METHODS, gradient
+from .info import AdjointInfo, ContractionWarning, ConvergenceError, ForwardInfo, Status
 from .memory import peak_memory
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "KRYLOV",
     "METHODS",
+    "PAPER_METHODS",
     "AdjointInfo",
     "BackendError",
+    "ContractionWarning",
     "ConvergenceError",
     "Dynamics",
     "ForwardInfo",
     "Linearization",
     "Status",
     "Trajectory",
+    "anderson",
     "asarray",
     "check",
     "forward",

@@ -170,8 +170,12 @@ def namespace():
 def asarray(x, dtype=None):
     """Copy or view ``x`` as an array of the current backend (NumPy or CuPy)."""
     xp = namespace()
-    if xp is not np and _namespace_of(x) is not xp:
-        x = to_numpy(x)
+    try:
+        source = _namespace_of(x)
+    except TypeError:  # a list, tuple or other array_like
+        source = None
+    if source not in (xp, None):
+        x = to_numpy(x)  # another namespace: go through the host
     return xp.asarray(x, dtype=dtype)
 
 

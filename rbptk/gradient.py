@@ -6,18 +6,25 @@ from __future__ import annotations
 import contextlib
 import time
 import types
+import warnings
 
 from . import methods
 from ._array import all_finite
+from .anderson import anderson
 from .backend import get_namespace
+from .check import spectral_radius
 from .dynamics import prepare
-from .forward import forward
-from .info import AdjointInfo, ConvergenceError, Status
+from .forward import as_input_fn
+from .forward import forward as plain_forward
+from .info import AdjointInfo, ContractionWarning, ConvergenceError, Status
 from .memory import peak_memory
 
-__all__ = ["METHODS", "gradient"]
+__all__ = ["KRYLOV", "METHODS", "PAPER_METHODS", "gradient"]
 
-METHODS = ("bptt", "tbptt", "rbp", "cg", "neumann")
+PAPER_METHODS = ("bptt", "tbptt", "rbp", "cg", "neumann")
+KRYLOV = methods.krylov_solvers
+METHODS = PAPER_METHODS + KRYLOV
+FORWARDS = ("plain", "anderson")
 
 
 def _check_inputs(dynamics, h0, params):
@@ -35,6 +42,23 @@ def _check_inputs(dynamics, h0, params):
     return xp
 
 
+def _check_options(method, steps, truncate, forward_kind):
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    for name, value in (("steps", steps), ("truncate", truncate)):
+        if isinstance(value, bool) or int(value) != value or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    if method == "tbptt" and truncate > steps:
+        raise ValueError(f"truncate={truncate} exceeds steps={steps} for tbptt")
+    if forward_kind not in FORWARDS:
+        raise ValueError(f"unknown forward {forward_kind!r}; choose one of {FORWARDS}")
+    if forward_kind == "anderson" and method in ("bptt", "tbptt"):
+        raise ValueError(
+            f"forward='anderson' returns a fixed point, not a trajectory to back-propagate "
+            f"through; use it with rbp, cg, neumann or {', '.join(KRYLOV)}"
+        )
+
+
 def _loss_gradient(loss_grad, h):
     """Evaluate dL/dh_T; a callable may return g or (loss, g)."""
     loss = None
@@ -49,7 +73,8 @@ def _loss_gradient(loss_grad, h):
     return loss, g
 
 
-def _run_method(method, dynamics, traj, params, g, inputs, K, tol, eta, seed):
+def _run_method(method, dynamics, traj, params, g, inputs, K, tol, eta, seed, alpha):
+    common = dict(inputs=inputs, K=K)
     if method in ("bptt", "tbptt"):
         grads, info = methods.bptt(
             dynamics, traj, params, g, inputs=inputs, K=None if method == "bptt" else K
@@ -57,12 +82,32 @@ def _run_method(method, dynamics, traj, params, g, inputs, K, tol, eta, seed):
         info.method = method
         return grads, info
     if method == "rbp":
-        return methods.rbp(dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, seed=seed)
+        return methods.rbp(dynamics, traj, params, g, tol=tol, seed=seed, **common)
     if method == "cg":
         return methods.cg(
-            dynamics, traj, params, g, inputs=inputs, K=K, tol=1e-5 if tol is None else tol, eta=eta
+            dynamics, traj, params, g, tol=1e-5 if tol is None else tol, eta=eta, **common
         )
-    return methods.neumann(dynamics, traj, params, g, inputs=inputs, K=K, tol=tol)
+    if method == "neumann":
+        return methods.neumann(dynamics, traj, params, g, tol=tol, alpha=alpha, **common)
+    return methods.krylov(
+        dynamics, traj, params, g, tol=1e-8 if tol is None else tol, solver=method, **common
+    )
+
+
+def _diagnose(dynamics, traj, params, inputs, method):
+    """rho(J) at the last step; warn when it is >= 1 (the RBP family will not converge)."""
+    lin = dynamics.linearize(traj.states[-2], params, as_input_fn(inputs)(traj.info.steps - 1))
+    rho = spectral_radius(lin, traj.h, iters=100)
+    if rho >= 1.0:
+        warnings.warn(
+            f"estimated spectral radius of J at the last step is {rho:.3g} >= 1: the RBP "
+            f"iteration and the Neumann series diverge there"
+            + ("" if method in ("cg",) + KRYLOV else f" ({method} will not converge)")
+            + "; use method='cg' or 'gmres'",
+            ContractionWarning,
+            stacklevel=3,
+        )
+    return rho
 
 
 def gradient(
@@ -75,10 +120,14 @@ def gradient(
     steps=50,
     truncate=20,
     inputs=None,
+    forward="plain",
     forward_tol=None,
+    forward_options=None,
     tol=None,
     eta=1e-5,
+    alpha=1.0,
     seed=None,
+    diagnose=False,
     strict=True,
     track_memory=False,
 ):
@@ -95,7 +144,10 @@ def gradient(
     tbptt     back-propagation through the last K steps     K + 1
     rbp       z_i = J^T z_{i-1} + g, K iterations           2
     cg        CG on ((I-J)(I-J^T) + eta I) z = (I-J) g      2
-    neumann   sum_{t=0..K} (J^T)^t g  (K iterations)        2
+    neumann   alpha sum_{t=0..K} (I - alpha(I - J^T))^t g   2
+    gmres     (I - J^T) z = g by SciPy/CuPy GMRES           2
+    bicgstab  the same by BiCGSTAB                          2
+    minres    the same by MINRES (J symmetric only)         2
     ========  ============================================  ===============
 
     Parameters
@@ -109,26 +161,41 @@ def gradient(
     loss_grad : array or callable
         g = dL/dh_T shaped like the state, or a callable h_T -> g, or
         h_T -> (loss, g).
-    method : {"neumann", "bptt", "tbptt", "rbp", "cg"}
+    method : str, default "neumann"
+        One of :data:`METHODS`.
     steps : int, default 50
-        Forward steps T (the maximum when ``forward_tol`` is set).
+        Forward steps T (the maximum when ``forward_tol`` is set, and the
+        evaluation budget of Anderson).
     truncate : int, default 20
-        K: TBPTT steps, or iterations of rbp / cg / neumann. Ignored by bptt.
+        K: TBPTT steps, or iteration budget of the other methods. Ignored by bptt.
     inputs : None, sequence or callable, optional
         Per-step inputs x_t (time-varying dynamics).
+    forward : {"plain", "anderson"}, default "plain"
+        Plain iteration, or Anderson acceleration to a fixed point (RBP family
+        and Krylov methods only; see :func:`rbptk.anderson`).
     forward_tol : float, optional
-        Stop the forward pass once ||h_{t+1} - h_t|| <= forward_tol ||h_{t+1}||.
+        Stop the forward pass once ||h_{t+1} - h_t|| <= forward_tol ||h_{t+1}||
+        (Anderson: default 1e-6).
+    forward_options : dict, optional
+        Anderson's ``m``, ``beta``, ``ridge``.
     tol : float, optional
-        Early-stopping tolerance of rbp / neumann (none by default) and cg
-        (default 1e-5).
+        Early-stopping tolerance of rbp / neumann (none by default), cg (default
+        1e-5) and the Krylov methods (default 1e-8).
     eta : float, default 1e-5
         CG damping.
+    alpha : float, default 1.0
+        Neumann damping (Richardson step size).
     seed : int, optional
         Seed of rbp's random start.
+    diagnose : bool, default False
+        Estimate rho(J) at the last step before the adjoint solve (stored in
+        ``info.extra["rho"]``), warning with :class:`ContractionWarning` when it
+        is >= 1.
     strict : bool, default True
         Raise :class:`ConvergenceError` when the forward pass or the method ends
-        diverged, non-finite or broken down. With False, return the result and
-        let the caller read ``info.status``.
+        diverged, non-finite or broken down (a Krylov method also when it did
+        not reach ``tol``). With False, return the result and let the caller read
+        ``info.status``.
     track_memory : bool, default False
         Record the peak extra memory of the whole computation in
         ``info.peak_bytes`` (tracemalloc or CuPy's pool; slows NumPy code).
@@ -139,33 +206,43 @@ def gradient(
         dL/dparams (None when the forward pass failed and ``strict`` is False).
     info : AdjointInfo
         Status, iterations, residual history, jvp/vjp counts, with
-        ``info.forward`` (the forward's ForwardInfo), ``info.extra["h"]`` (h_T)
-        and ``info.extra["loss"]`` (when ``loss_grad`` returned one).
+        ``info.forward`` (the forward's ForwardInfo and residual history),
+        ``info.extra["h"]`` (h_T) and ``info.extra["loss"]`` (when
+        ``loss_grad`` returned one).
 
     Raises
     ------
     ValueError
-        Unknown method, steps or truncate < 1, truncate > steps for tbptt,
-        NaN/inf in h0, params or g, shape mismatches.
+        Unknown method or forward, steps or truncate < 1, truncate > steps for
+        tbptt, anderson with bptt/tbptt, NaN/inf in h0, params or g, shape
+        mismatches.
     TypeError
-        Mixed array types, params not a dict.
+        Mixed array types, params not a dict, Krylov methods on arrays other
+        than NumPy or CuPy.
     ConvergenceError
         With ``strict``, on a failed forward pass or adjoint method.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    for name, value in (("steps", steps), ("truncate", truncate)):
-        if isinstance(value, bool) or int(value) != value or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    if method == "tbptt" and truncate > steps:
-        raise ValueError(f"truncate={truncate} exceeds steps={steps} for tbptt")
+    _check_options(method, steps, truncate, forward)
     xp = _check_inputs(dynamics, h0, params)
     keep = {"bptt": None, "tbptt": truncate + 1}.get(method, 2)
     start = time.perf_counter()
     no_peak = contextlib.nullcontext(types.SimpleNamespace(bytes=None))
     with peak_memory(gpu=xp.__name__ == "cupy") if track_memory else no_peak as peak:
         params = prepare(dynamics, params)  # derived arrays (e.g. W = P + P^T), once
-        traj = forward(dynamics, h0, params, steps, inputs=inputs, keep=keep, tol=forward_tol)
+        if forward == "anderson":
+            traj = anderson(
+                dynamics,
+                h0,
+                params,
+                steps,
+                inputs=inputs,
+                tol=1e-6 if forward_tol is None else forward_tol,
+                **(forward_options or {}),
+            )
+        else:
+            traj = plain_forward(
+                dynamics, h0, params, steps, inputs=inputs, keep=keep, tol=forward_tol
+            )
         if traj.info.status is Status.NON_FINITE:
             if strict:
                 raise ConvergenceError(
@@ -174,20 +251,24 @@ def gradient(
                 )
             return None, AdjointInfo(method, Status.NON_FINITE, forward=traj.info)
         loss, g = _loss_gradient(loss_grad, traj.h)
+        rho = _diagnose(dynamics, traj, params, inputs, method) if diagnose else None
         grads, info = _run_method(
-            method, dynamics, traj, params, g, inputs, truncate, tol, eta, seed
+            method, dynamics, traj, params, g, inputs, truncate, tol, eta, seed, alpha
         )
     info.forward = traj.info
     info.wall_time = time.perf_counter() - start
     info.peak_bytes = peak.bytes
     info.extra.update(h=traj.h, loss=loss)
-    if strict and info.status.failed:
+    if rho is not None:
+        info.extra["rho"] = rho
+    failed = info.status.failed or (method in KRYLOV and info.status is not Status.CONVERGED)
+    if strict and failed:
         last = info.residuals[-1] if info.residuals else float("nan")
         raise ConvergenceError(
             f"{method} ended with status {info.status.value} after {info.iterations} "
             f"iterations (last residual {last:.3g}); "
-            "the dynamics may not be a contraction at the fixed point: try method='cg', "
-            "or strict=False to inspect the result",
+            "the dynamics may not be a contraction at the fixed point: try method='cg' or "
+            "'gmres', or strict=False to inspect the result",
             info,
             grads,
         )

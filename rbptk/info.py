@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["AdjointInfo", "ConvergenceError", "ForwardInfo", "Status"]
+__all__ = ["AdjointInfo", "ContractionWarning", "ConvergenceError", "ForwardInfo", "Status"]
 
 
 class Status(str, enum.Enum):
@@ -100,3 +100,8 @@ class ConvergenceError(RuntimeError):
         super().__init__(message)
         self.info = info
         self.grads = grads
+
+
+class ContractionWarning(UserWarning):
+    """The estimated spectral radius of J at the fixed point is >= 1: the RBP
+    iteration and the Neumann series will not converge there."""

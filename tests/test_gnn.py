@@ -272,11 +272,11 @@ def test_citation_program_quick_run(tmp_path):
             str(tmp_path),
         ]
     )
-    assert [r["method"] for r in rows] == list(rbptk.METHODS) + ["no propagation"]
+    assert [r["method"] for r in rows] == list(rbptk.PAPER_METHODS) + ["no propagation"]
     saved = json.loads((tmp_path / "results.json").read_text())
     for row in saved["table"]:
         assert 0.0 <= row["test_mean"] <= 1.0 and row["test_std"] >= 0.0
-    for method in rbptk.METHODS:
+    for method in rbptk.PAPER_METHODS:
         runs = saved["methods"][method]
         assert len(runs) == 2 and len(runs[0]["val"]) == 2
         assert runs[0]["peak_mb"] > 0 and runs[0]["rho"] > 0

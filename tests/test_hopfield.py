@@ -137,9 +137,9 @@ def test_program_quick_run(tmp_path):
             "1",
         ]
     )
-    assert set(results) == set(rbptk.METHODS)
+    assert set(results) == set(rbptk.PAPER_METHODS)
     saved = json.loads((tmp_path / "results.json").read_text())
-    assert {row["method"] for row in saved["table"]} == set(rbptk.METHODS)
+    assert {row["method"] for row in saved["table"]} == set(rbptk.PAPER_METHODS)
     for row in saved["table"]:
         assert 0.0 <= row["success"] <= 1.0 and 0.0 <= row["pixel_error"] <= 1.0
         assert row["s_per_grad"] > 0 and row["peak_mb"] > 0
@@ -163,7 +163,7 @@ def test_corruption_switches_off_half_the_on_pixels():
 def test_gpu_gradient_matches_cpu(cupy):
     net, params, _, x = small(batch=3)
     q = np.random.default_rng(4).standard_normal((net.N, 3))
-    for method in rbptk.METHODS:
+    for method in rbptk.PAPER_METHODS:
         kw = dict(method=method, steps=12, truncate=6, seed=0)
         cpu, _ = rbptk.gradient(net, net.initial_state(x), params, q, inputs=lambda t: x, **kw)
         xg = cupy.asarray(x)

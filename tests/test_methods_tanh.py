@@ -104,14 +104,14 @@ def test_neumann_K_equals_tbptt_K_plus_1_at_the_fixed_point(rnn, K):
 def test_forward_keeps_only_the_states_the_method_needs(rnn, monkeypatch, method, expected):
     model, params, h0, x, q = rnn
     kept = []
-    original = rbptk.gradient.__globals__["forward"]
+    original = rbptk.gradient.__globals__["plain_forward"]
 
     def spy(*args, **kw):
         traj = original(*args, **kw)
         kept.append(len(traj.states))
         return traj
 
-    monkeypatch.setitem(rbptk.gradient.__globals__, "forward", spy)
+    monkeypatch.setitem(rbptk.gradient.__globals__, "plain_forward", spy)
     rbptk.gradient(model, h0, params, q, method=method, steps=300, truncate=50, inputs=lambda t: x)
     assert kept == [expected]
 

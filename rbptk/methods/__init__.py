@@ -3,7 +3,9 @@
 
 from .bptt import bptt
 from .cg import cg
+from .krylov import SOLVERS as krylov_solvers
+from .krylov import krylov
 from .neumann import neumann
 from .rbp import rbp
 
-__all__ = ["bptt", "cg", "neumann", "rbp"]
+__all__ = ["bptt", "cg", "krylov", "krylov_solvers", "neumann", "rbp"]

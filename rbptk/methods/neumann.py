@@ -9,12 +9,19 @@ from ..info import AdjointInfo
 from ._common import ResidualMonitor, check_iterations, linearize_last
 
 
-def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None):
+def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, alpha=1.0):
     """Truncated Neumann series for the implicit gradient.
 
     v_0 = s_0 = g;  for t = 1..K:  v_t = J^T v_{t-1},  s_t = s_{t-1} + v_t;
     grad = (dF/dparams)^T s_K  =  (dF/dparams)^T sum_{t=0..K} (J^T)^t g,
     with J = dF/dh at the last step (h_{T-1}, x_{T-1}).
+
+    Damped (alpha != 1), a Richardson iteration on (I - J^T) z = g:
+    v_0 = s_0 = alpha g,  v_t = (1 - alpha) v_{t-1} + alpha J^T v_{t-1}, so
+    s_K = alpha sum_{t=0..K} (I - alpha (I - J^T))^t g. It converges when every
+    eigenvalue lambda of J satisfies |1 - alpha (1 - lambda)| < 1, i.e. for
+    0 < alpha < 2 Re(1 - lambda) / |1 - lambda|^2: possible whenever all
+    Re(lambda) < 1, also with rho(J) > 1 (e.g. lambda = -1.5, alpha = 0.5).
 
     At an exact fixed point, K iterations (K + 1 terms) equal TBPTT through
     K + 1 steps. Cost: K vjps + one parameter vjp. Memory: three state-sized
@@ -28,6 +35,8 @@ def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None):
         Number of iterations (>= 1).
     tol : float, optional
         Stop when ||v_t|| <= tol * ||s_t|| (status CONVERGED).
+    alpha : float, default 1.0
+        Damping (step size) of the series; 1 is the paper's Algorithm 2.
 
     Returns
     -------
@@ -38,12 +47,15 @@ def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None):
     """
     start = time.perf_counter()
     K = check_iterations(K)
+    if not alpha > 0:
+        raise ValueError(f"alpha must be > 0, got {alpha!r}")
     lin = linearize_last(dynamics, traj, params, inputs)
     monitor = ResidualMonitor(tol)
     info = AdjointInfo("neumann", None)
-    v, s = g, g
+    v = g if alpha == 1.0 else alpha * g
+    s = v
     for _ in range(K):
-        v = lin.vjp(v)
+        v = lin.vjp(v) if alpha == 1.0 else (1 - alpha) * v + alpha * lin.vjp(v)
         s = s + v
         info.iterations += 1
         info.status = monitor.update(norm(v), norm(s) if tol is not None else 1.0)
