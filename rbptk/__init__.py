@@ -16,7 +16,14 @@ from .backend import (
 from .dynamics import Dynamics, Linearization
 from .forward import Trajectory, forward
 from .gradient import KRYLOV, METHODS, PAPER_METHODS, gradient
-from .info import AdjointInfo, ContractionWarning, ConvergenceError, ForwardInfo, Status
+from .info import (
+    AdjointInfo,
+    ContractionWarning,
+    ConvergenceError,
+    ForwardInfo,
+    Status,
+    ZeroGradientWarning,
+)
 from .memory import peak_memory
 
 __version__ = "0.1.0"
@@ -34,6 +41,7 @@ __all__ = [
     "Linearization",
     "Status",
     "Trajectory",
+    "ZeroGradientWarning",
     "anderson",
     "asarray",
     "check",

@@ -22,8 +22,16 @@ def norm(a):
 
 
 def all_finite(a):
-    """True when no entry of ``a`` is NaN or infinite."""
+    """True when no entry of ``a`` is NaN or infinite.
+
+    One reduction, no temporary: a NaN or an infinity makes the sum non-finite.
+    Only when the sum is not finite (it may also overflow on huge finite
+    entries) are the entries tested one by one."""
     xp = get_namespace(a)
+    with np.errstate(over="ignore", invalid="ignore"):  # the sum may overflow: fine
+        total = float(xp.sum(a))
+    if math.isfinite(total):
+        return True
     return bool(xp.all(xp.isfinite(a)))
 
 

@@ -9,14 +9,14 @@ import types
 import warnings
 
 from . import methods
-from ._array import all_finite
+from ._array import all_finite, norm
 from .anderson import anderson
 from .backend import get_namespace
 from .check import spectral_radius
 from .dynamics import prepare
 from .forward import as_input_fn
 from .forward import forward as plain_forward
-from .info import AdjointInfo, ContractionWarning, ConvergenceError, Status
+from .info import AdjointInfo, ContractionWarning, ConvergenceError, Status, ZeroGradientWarning
 from .memory import peak_memory
 
 __all__ = ["KRYLOV", "METHODS", "PAPER_METHODS", "gradient"]
@@ -207,8 +207,10 @@ def gradient(
     info : AdjointInfo
         Status, iterations, residual history, jvp/vjp counts, with
         ``info.forward`` (the forward's ForwardInfo and residual history),
-        ``info.extra["h"]`` (h_T) and ``info.extra["loss"]`` (when
-        ``loss_grad`` returned one).
+        ``info.extra["h"]`` (h_T), ``info.extra["loss"]`` (when
+        ``loss_grad`` returned one) and ``info.extra["zero_gradient"]`` (when
+        every parameter gradient is exactly zero; a ZeroGradientWarning is
+        issued too).
 
     Raises
     ------
@@ -261,6 +263,14 @@ def gradient(
     info.extra.update(h=traj.h, loss=loss)
     if rho is not None:
         info.extra["rho"] = rho
+    if grads is not None and norm(g) > 0 and all(norm(v) == 0 for v in grads.values()):
+        info.extra["zero_gradient"] = True
+        warnings.warn(
+            "every parameter gradient is exactly zero although dL/dh_T is not: saturated "
+            "units (e.g. gates at exactly 0 or 1 in float32) or underflow; try float64",
+            ZeroGradientWarning,
+            stacklevel=2,
+        )
     failed = info.status.failed or (method in KRYLOV and info.status is not Status.CONVERGED)
     if strict and failed:
         last = info.residuals[-1] if info.residuals else float("nan")

@@ -5,7 +5,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["AdjointInfo", "ContractionWarning", "ConvergenceError", "ForwardInfo", "Status"]
+__all__ = [
+    "AdjointInfo",
+    "ContractionWarning",
+    "ConvergenceError",
+    "ForwardInfo",
+    "Status",
+    "ZeroGradientWarning",
+]
 
 
 class Status(str, enum.Enum):
@@ -105,3 +112,8 @@ class ConvergenceError(RuntimeError):
 class ContractionWarning(UserWarning):
     """The estimated spectral radius of J at the fixed point is >= 1: the RBP
     iteration and the Neumann series will not converge there."""
+
+
+class ZeroGradientWarning(UserWarning):
+    """Every parameter gradient is exactly zero although dL/dh_T is not: saturated
+    units (e.g. GRU update gates at exactly 1 in float32) or underflow."""

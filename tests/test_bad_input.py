@@ -96,3 +96,35 @@ def test_methods_refuse_K_below_one(setup):
     for method in (rbptk.methods.neumann, rbptk.methods.rbp, rbptk.methods.cg):
         with pytest.raises(ValueError, match="K must be an integer >= 1"):
             method(model, traj, params, g, K=0)
+
+
+def test_zero_gradient_is_never_silent():
+    """Saturated gates: h' = h exactly, so every parameter gradient is exactly zero."""
+    import scipy.sparse
+
+    from rbptk.models import GRUGraphNet
+
+    net = GRUGraphNet(scipy.sparse.eye(4, format="csr"), 2)
+    params = net.init_params(dtype=np.float32)
+    params["b_hh"][2:4] = 100.0  # update gate z = sigmoid(100) = 1.0 in float32
+    with pytest.warns(rbptk.ZeroGradientWarning, match="exactly zero"):
+        grads, info = rbptk.gradient(
+            net,
+            np.ones((4, 2), np.float32),
+            params,
+            np.ones((4, 2), np.float32),
+            method="bptt",
+            steps=3,
+        )
+    assert info.extra["zero_gradient"] and all(np.all(v == 0) for v in grads.values())
+
+
+def test_finiteness_check_is_exact():
+    from rbptk._array import all_finite
+
+    big = np.full(4, np.finfo(np.float32).max, dtype=np.float32)  # the sum overflows
+    assert all_finite(big)
+    for bad in (np.nan, np.inf, -np.inf):
+        a = np.ones(5)
+        a[3] = bad
+        assert not all_finite(a)

@@ -83,10 +83,14 @@ def test_bptt_matches_finite_differences_of_the_unroll():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_spmm_matches_reference(dtype):
-    A = random_graph(300, 0.03).astype(dtype)
+@pytest.mark.parametrize("n, d", [(300, 7), (2000, 40)])  # serial and parallel kernels
+def test_spmm_matches_reference(dtype, n, d):
+    from rbptk.kernels.cpu import PARALLEL_SPMM_WORK
+
+    A = random_graph(n, 0.015 if n > 300 else 0.03).astype(dtype)
+    assert (A.nnz * d >= PARALLEL_SPMM_WORK) == (n > 300)
     A.data *= np.random.default_rng(0).standard_normal(A.nnz).astype(dtype)
-    X = np.random.default_rng(1).standard_normal((300, 7)).astype(dtype)
+    X = np.random.default_rng(1).standard_normal((n, d)).astype(dtype)
     out = kernels.spmm(A, X)
     assert out.dtype == dtype
     np.testing.assert_allclose(
