@@ -67,6 +67,7 @@ def train(net, readout, method, data, split, args, seed):
             steps=args.steps,
             truncate=args.truncate,
             strict=False,
+            forward=args.forward,
             seed=seed,
         )
         hist["status"][info.status.value] = hist["status"].get(info.status.value, 0) + 1
@@ -106,6 +107,7 @@ def peak_mb(net, readout, h0, best, labels, train_idx, method, args):
         steps=args.steps,
         truncate=args.truncate,
         strict=False,
+        forward=args.forward,
         track_memory=True,
     )
     return info.peak_bytes / 2**20
@@ -216,10 +218,7 @@ def main(argv=None):
     def loss_grad(h):
         return readout.loss_and_grads(h, out, labels, splits[0][0])[:2]
 
-    forward_rows = common.forward_study(net, h0, gru, None, budget=10 * args.steps)
-    agreement = common.bptt_agreement(
-        net, h0, gru, loss_grad, None, args.steps, args.truncate, common.AGREEMENT_METHODS
-    )
+    diag = common.diagnostics(net, h0, gru, loss_grad, None, args.steps, args.truncate)
     for runs in results.values():
         for r in runs:
             r.pop("params")
@@ -231,8 +230,7 @@ def main(argv=None):
             "config": vars(args),
             "table": rows,
             "methods": results,
-            "forward_study": forward_rows,
-            "agreement": agreement,
+            **diag,
         },
     )
     print(
@@ -240,10 +238,9 @@ def main(argv=None):
         f"{args.epochs} epochs x {args.seeds} seeds, backend {args.backend}\n"
     )
     print(table)
-    print(f"\nForward pass to tolerance 1e-6 ({next(iter(results))}'s selected parameters):\n")
-    print(common.format_table(forward_rows, common.FORWARD_COLUMNS))
-    print(f"\nGradient agreement with BPTT (T = {args.steps}, K = {args.truncate}):\n")
-    print(common.format_table(agreement, common.AGREEMENT_COLUMNS))
+    common.print_diagnostics(
+        diag, f"{next(iter(results))}'s selected parameters", args.steps, args.truncate
+    )
     print(f"\nwrote {path}" + "".join(f", {p}" for p in plots))
     return rows
 

@@ -204,6 +204,27 @@ def bptt_agreement(dynamics, h0, params, loss_grad, inputs, steps, truncate, met
 
 
 AGREEMENT_METHODS = ["tbptt", "rbp", "cg", "neumann", "gmres", "bicgstab"]
+
+
+def diagnostics(dynamics, h0, params, loss_grad, inputs, steps, truncate):
+    """Both diagnostic tables' rows: forward steps to tolerance (plain against
+    Anderson, budget 10 T) and every method's agreement with BPTT."""
+    return {
+        "forward_study": forward_study(dynamics, h0, params, inputs, budget=10 * steps),
+        "agreement": bptt_agreement(
+            dynamics, h0, params, loss_grad, inputs, steps, truncate, AGREEMENT_METHODS
+        ),
+    }
+
+
+def print_diagnostics(diag, where, steps, truncate):
+    """Print the two tables of :func:`diagnostics`; ``where`` names the parameters."""
+    print(f"\nForward pass to tolerance 1e-6 ({where}):\n")
+    print(format_table(diag["forward_study"], FORWARD_COLUMNS))
+    print(f"\nGradient agreement with BPTT (T = {steps}, K = {truncate}):\n")
+    print(format_table(diag["agreement"], AGREEMENT_COLUMNS))
+
+
 FORWARD_COLUMNS = [
     ("forward", "forward", "s"),
     ("steps", "steps to tol", "d"),
@@ -213,6 +234,6 @@ FORWARD_COLUMNS = [
 AGREEMENT_COLUMNS = [
     ("method", "method", "s"),
     ("status", "status", "s"),
-    ("grad_norm", "||grad||", ".3g"),
+    ("grad_norm", "grad norm", ".3g"),
     ("rel_diff", "rel. diff from bptt", ".2e"),
 ]

@@ -99,6 +99,7 @@ def train(net, method, images, args, xp, dtype):
                 inputs=lambda t, shown=shown: shown,
                 seed=args.seed,
                 strict=False,
+                forward=args.forward,
             )
             status = info.status.value
             history["status"][status] = history["status"].get(status, 0) + 1
@@ -126,6 +127,7 @@ def peak_bytes(net, method, params, images, args, dtype):
         truncate=args.truncate,
         inputs=lambda t: x,
         strict=False,
+        forward=args.forward,
         track_memory=True,
     )
     return info.peak_bytes
@@ -263,10 +265,7 @@ def main(argv=None):
     # diagnostics at the parameters the first method trained, first image
     x0 = rbptk.asarray(images[:, 0].astype(dtype))
     trained = results[next(iter(results))]["params"]
-    forward_rows = common.forward_study(
-        net, net.initial_state(x0), trained, lambda t: x0, budget=10 * args.steps
-    )
-    agreement = common.bptt_agreement(
+    diag = common.diagnostics(
         net,
         net.initial_state(x0),
         trained,
@@ -274,7 +273,6 @@ def main(argv=None):
         lambda t: x0,
         args.steps,
         args.truncate,
-        common.AGREEMENT_METHODS,
     )
     for r in results.values():
         r.pop("params")
@@ -288,8 +286,7 @@ def main(argv=None):
             "config": vars(args),
             "table": rows,
             "methods": results,
-            "forward_study": forward_rows,
-            "agreement": agreement,
+            **diag,
         },
     )
     print(
@@ -297,10 +294,9 @@ def main(argv=None):
         f"backend {args.backend}, {args.dtype}\n"
     )
     print(table)
-    print(f"\nForward pass to tolerance 1e-6 (first image, {next(iter(results))}'s parameters):\n")
-    print(common.format_table(forward_rows, common.FORWARD_COLUMNS))
-    print(f"\nGradient agreement with BPTT (T = {args.steps}, K = {args.truncate}):\n")
-    print(common.format_table(agreement, common.AGREEMENT_COLUMNS))
+    common.print_diagnostics(
+        diag, f"first image, {next(iter(results))}'s parameters", args.steps, args.truncate
+    )
     print(f"\nwrote {path}" + "".join(f", {p}" for p in plots))
     return results
 

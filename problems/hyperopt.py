@@ -67,21 +67,16 @@ def meta_train(method, data, args, dtype):
     Xtr, Ytr = train
     opt = rbptk.optim.Adam(lr=args.meta_lr)
     hist = {"meta_loss": [], "seconds": [], "status": {}}
-    full_last = method in ("rbp", "cg", "neumann")
-    bar = common.progress(range(args.meta_iters), args.meta_iters, f"hyperopt {method}", args.quiet)
-    for it in bar:
-        if it == args.meta_iters // 2:
-            opt.lr *= 0.1
-        schedule = minibatch_schedule(len(Xtr), args.batch, args.steps, args.seed + it)
-        inputs = make_inputs(train, schedule, full_last)
+    full_last = method not in ("bptt", "tbptt")  # methods that linearise the last step only
 
-        def loss_grad(s):
-            w = s[: mlp.size]
-            g = rbptk.get_namespace(s).zeros_like(s)
-            g[: mlp.size] = mlp.grad(w, Xtr, Ytr) - mlp.wd * w  # cross-entropy only
-            return mlp.loss(w, Xtr, Ytr) - 0.5 * mlp.wd * float(w @ w), g
+    def loss_grad(s):
+        w = s[: mlp.size]
+        g = rbptk.get_namespace(s).zeros_like(s)
+        g[: mlp.size] = mlp.grad(w, Xtr, Ytr) - mlp.wd * w  # cross-entropy only
+        return mlp.loss(w, Xtr, Ytr) - 0.5 * mlp.wd * float(w @ w), g
 
-        grads, info = rbptk.gradient(
+    def hypergradient(meta, inputs, **kw):
+        return rbptk.gradient(
             step,
             s0,
             meta,
@@ -92,7 +87,16 @@ def meta_train(method, data, args, dtype):
             inputs=inputs,
             seed=args.seed,
             strict=False,
+            forward=args.forward,
+            **kw,
         )
+
+    bar = common.progress(range(args.meta_iters), args.meta_iters, f"hyperopt {method}", args.quiet)
+    for it in bar:
+        if it == args.meta_iters // 2:
+            opt.lr *= 0.1
+        schedule = minibatch_schedule(len(Xtr), args.batch, args.steps, args.seed + it)
+        grads, info = hypergradient(meta, make_inputs(train, schedule, full_last))
         hist["status"][info.status.value] = hist["status"].get(info.status.value, 0) + 1
         hist["meta_loss"].append(info.extra["loss"])
         hist["seconds"].append(info.wall_time)
@@ -108,18 +112,7 @@ def meta_train(method, data, args, dtype):
     hist["val_acc"] = mlp.accuracy(w, Xv, Yv)
     hist["learning_rates"] = np.exp(rbptk.to_numpy(meta["theta"]))
     hist["momenta"] = 1 / (1 + np.exp(-rbptk.to_numpy(meta["phi"])))
-    _, info = rbptk.gradient(
-        step,
-        s0,
-        meta,
-        loss_grad,
-        method=method,
-        steps=args.steps,
-        truncate=args.truncate,
-        inputs=make_inputs(train, schedule, full_last),
-        strict=False,
-        track_memory=True,
-    )
+    _, info = hypergradient(meta, make_inputs(train, schedule, full_last), track_memory=True)
     hist["peak_mb"] = info.peak_bytes / 2**20
     return hist
 

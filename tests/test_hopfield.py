@@ -176,3 +176,35 @@ def test_gpu_gradient_matches_cpu(cupy):
             **kw,
         )
         assert rel(gpu["P"], cpu["P"]) <= 1e-10
+
+
+def test_program_with_anderson_forward_and_gmres(tmp_path):
+    from problems import hopfield
+
+    results = hopfield.main(
+        [
+            "--hidden",
+            "16",
+            "--epochs",
+            "2",
+            "--steps",
+            "30",
+            "--truncate",
+            "10",
+            "--quiet",
+            "--no-plots",
+            "--out",
+            str(tmp_path),
+            "--eval-corruptions",
+            "1",
+            "--method",
+            "gmres",
+            "--forward",
+            "anderson",
+        ]
+    )
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert list(results) == ["gmres"] and saved["config"]["forward"] == "anderson"
+    plain, acc = saved["forward_study"]
+    assert plain["forward"] == "plain" and acc["forward"] == "anderson"
+    assert acc["steps"] <= plain["steps"]
