@@ -1,0 +1,4 @@
+"""Time and memory benchmarks: method against method, rbptk against peers.
+
+python -m benchmarks --help
+"""

@@ -1,0 +1,158 @@
+"""python -m benchmarks: method against method, the truncation sweep, kernels,
+and peers (PyTorch, JAX) when the 'compare' extra is installed.
+
+Every time is a median over --repeats runs after a warm-up (min and max kept);
+memory is the peak extra memory of one gradient (tracemalloc on the CPU, the CuPy
+pool on the GPU). Comparisons are measured side by side in this one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+
+import rbptk
+from problems import common
+
+from . import cases, kernels_bench, peers, sweep
+from .methods_bench import bench_method
+from .timing import ms
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--only", default="methods,sweep,kernels,peers", help="comma-separated sections"
+    )
+    parser.add_argument("--cases", default=",".join(cases.CASES))
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--sweep-case", default="gnn-cora-contractive")
+    parser.add_argument("--backend", default="cpu", choices=["cpu", "gpu"])
+    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("results/bench"))
+    args = parser.parse_args(argv)
+    if args.repeats < 5:
+        print("note: fewer than 5 repeats; figures are less reliable than the README's")
+    common.setup_backend(args.backend)
+    gpu = args.backend == "gpu"
+    sections = set(args.only.split(","))
+    built = {name: cases.build(name) for name in args.cases.split(",")}
+    results = {"repeats": args.repeats, "backend": args.backend}
+    if "methods" in sections:
+        rows = []
+        for case in built.values():
+            for method in rbptk.PAPER_METHODS:
+                rows.append(bench_method(case, method, repeats=args.repeats, gpu=gpu))
+                r = rows[-1]
+                print(
+                    f"{case.name:10s} {method:8s} total {ms(r['total'])} ms, "
+                    f"{r['peak_bytes'] / 2**20:.1f} MB",
+                    flush=True,
+                )
+        results["methods"] = rows
+        print("\n" + methods_table(rows))
+    if "sweep" in sections:
+        case = built.get(args.sweep_case) or cases.build(args.sweep_case)
+        rows = sweep.sweep(case, repeats=args.repeats, gpu=gpu)
+        results["sweep"] = rows
+        print("\n" + sweep_table(rows))
+    if "kernels" in sections and not gpu:
+        graphs = [(n, c.extra["A"], c.h0.shape[1]) for n, c in built.items() if "A" in c.extra]
+        rows, bandwidth = kernels_bench.spmm_rows(graphs, args.repeats)
+        results["kernels"] = {"rows": rows, "copy_GBps": bandwidth / 1e9}
+        print(f"\ncopy bandwidth {bandwidth / 1e9:.1f} GB/s\n" + kernel_table(rows))
+    if "peers" in sections:
+        results["peers"] = peers.run(built, args.repeats, gpu)
+        if results["peers"]:
+            print("\n" + peers.table(results["peers"]))
+    args.out.mkdir(parents=True, exist_ok=True)
+    plots = sweep.plot(results["sweep"], args.out) if "sweep" in results else []
+    path = common.write_results(args.out, results)
+    print(f"\nwrote {path}" + "".join(f", {p}" for p in plots))
+
+
+def methods_table(rows):
+    return common.format_table(
+        [
+            {
+                "case": r["case"],
+                "method": r["method"],
+                "fwd": ms(r["forward"]),
+                "back": ms(r["backward"]),
+                "total": ms(r["total"]),
+                "mb": r["peak_bytes"] / 2**20,
+                "roof": r["roofline_ratio"],
+                "status": r["status"],
+            }
+            for r in rows
+        ],
+        [
+            ("case", "case", "s"),
+            ("method", "method", "s"),
+            ("fwd", "forward ms", "s"),
+            ("back", "backward ms", "s"),
+            ("total", "total ms (min-max)", "s"),
+            ("mb", "peak MB", ".1f"),
+            ("roof", "x roofline", ".2f"),
+            ("status", "status", "s"),
+        ],
+    )
+
+
+def sweep_table(rows):
+    by_k = {}
+    for r in rows:
+        by_k.setdefault(r["K"], {})[r["method"]] = r
+    table = []
+    for K, pair in by_k.items():
+        n, t = pair["neumann"], pair["tbptt"]
+        table.append(
+            {
+                "K": K,
+                "tb_total": 1e3 * t["total"]["median"],
+                "ne_total": 1e3 * n["total"]["median"],
+                "total_ratio": n["total"]["median"] / t["total"]["median"],
+                "back_ratio": n["backward"]["median"] / t["backward"]["median"],
+                "tb_mb": t["peak_bytes"] / 2**20,
+                "ne_mb": n["peak_bytes"] / 2**20,
+            }
+        )
+    return common.format_table(
+        table,
+        [
+            ("K", "K", "d"),
+            ("tb_total", "tbptt ms", ".0f"),
+            ("ne_total", "neumann ms", ".0f"),
+            ("total_ratio", "neumann/tbptt total", ".2f"),
+            ("back_ratio", "neumann/tbptt backward", ".2f"),
+            ("tb_mb", "tbptt MB", ".1f"),
+            ("ne_mb", "neumann MB", ".1f"),
+        ],
+    )
+
+
+def kernel_table(rows):
+    return common.format_table(
+        [
+            {
+                "kernel": r["kernel"],
+                "numba": ms(r["numba"]),
+                "scipy": ms(r["scipy"]),
+                "speedup": r["speedup"],
+                "gbps": r["GBps"],
+                "of_copy": r["of_copy"],
+            }
+            for r in rows
+        ],
+        [
+            ("kernel", "kernel", "s"),
+            ("numba", "numba ms", "s"),
+            ("scipy", "scipy ms", "s"),
+            ("speedup", "speed-up", ".2f"),
+            ("gbps", "GB/s", ".1f"),
+            ("of_copy", "of copy BW", ".2f"),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Method against method on one case: forward and backward phases, total, peak
+memory, and the ratio to the roofline of unavoidable products."""
+
+from __future__ import annotations
+
+import rbptk
+from rbptk import methods as m
+from rbptk.forward import as_input_fn
+
+from .timing import measure, peak_bytes
+
+RBP_FAMILY = ("rbp", "cg", "neumann")
+
+
+def keep_for(method, K):
+    return {"bptt": None, "tbptt": K + 1}.get(method, 2)
+
+
+def inputs_for(case, method):
+    """RBP-family methods see the full-batch last step where the case defines one."""
+    if method in RBP_FAMILY:
+        return case.extra.get("inputs_full_last", case.inputs)
+    return case.inputs
+
+
+def adjoint(method, dynamics, traj, params, g, inputs, K):
+    """The backward phase alone, on a forward result."""
+    if method in ("bptt", "tbptt"):
+        return m.bptt(dynamics, traj, params, g, inputs=inputs, K=None if method == "bptt" else K)
+    if method == "rbp":
+        return m.rbp(dynamics, traj, params, g, inputs=inputs, K=K, seed=0)
+    if method == "cg":
+        return m.cg(dynamics, traj, params, g, inputs=inputs, K=K)
+    return m.neumann(dynamics, traj, params, g, inputs=inputs, K=K)
+
+
+def loss_gradient(case, h):
+    g = case.loss_grad(h)
+    return g[1] if isinstance(g, tuple) else g
+
+
+def bench_method(case, method, K=None, T=None, repeats=5, gpu=False, forward_phase=True):
+    """One row: times (median/min/max), peak bytes, products and roofline ratio.
+    ``forward_phase=False`` skips timing the forward pass on its own (the sweep,
+    whose forward is the same for every K)."""
+    K, T = K or case.K, T or case.T
+    inputs = inputs_for(case, method)
+    params = rbptk.dynamics.prepare(case.dynamics, case.params)
+    keep = keep_for(method, K)
+
+    def fwd():
+        return rbptk.forward(case.dynamics, case.h0, params, T, inputs=inputs, keep=keep)
+
+    traj = fwd()
+    g = loss_gradient(case, traj.h)
+
+    def back():
+        return adjoint(method, case.dynamics, traj, params, g, inputs, K)
+
+    def total():
+        return rbptk.gradient(
+            case.dynamics,
+            case.h0,
+            case.params,
+            case.loss_grad,
+            method=method,
+            steps=T,
+            truncate=K,
+            inputs=inputs,
+            strict=False,
+            seed=0,
+        )
+
+    t_fwd = measure(fwd, repeats, gpu=gpu) if forward_phase else None
+    t_back, t_total = (measure(f, repeats, gpu=gpu) for f in (back, total))
+    peak = peak_bytes(total, gpu=gpu)
+    _, info = total()
+    x_last = as_input_fn(inputs)(T - 1)
+    lin = case.dynamics.linearize(case.h0, params, x_last)
+    t_adj = measure(lambda: lin.vjp(g), repeats, gpu=gpu)["median"]
+    t_step = measure(case.bare_step, repeats, gpu=gpu)["median"]
+    t_param = measure(case.bare_param, repeats, gpu=gpu)["median"]
+    n_param = {"bptt": T, "tbptt": K}.get(method, 1)
+    if hasattr(case.dynamics, "vjp_params_sum"):  # BPTT's products summed in one GEMM
+        n_param = 1
+    roofline = T * t_step + (info.n_vjp + info.n_jvp) * t_adj + n_param * t_param
+    return {
+        "case": case.name,
+        "method": method,
+        "T": T,
+        "K": K,
+        "forward": t_fwd,
+        "backward": t_back,
+        "total": t_total,
+        "peak_bytes": peak,
+        "n_vjp": info.n_vjp,
+        "n_jvp": info.n_jvp,
+        "status": info.status.value,
+        "roofline": roofline,
+        "roofline_ratio": t_total["median"] / roofline,
+    }

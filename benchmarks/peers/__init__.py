@@ -1,0 +1,128 @@
+"""Peers computing the same gradients with autodiff frameworks (benchmarks only;
+install with pip install -e '.[compare]'). Each peer module exposes
+``gradient(case_name, data, method, T, K)`` returning a callable that computes
+the parameter gradient as a NumPy dict, and ``available()``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import rbptk
+from problems import common
+
+from ..methods_bench import bench_method
+from ..timing import measure, ms, rss_peak_bytes
+
+PEER_METHODS = ("bptt", "tbptt", "neumann")
+PEER_CASES = ("hopfield", "gnn-cora", "gnn-pubmed")
+
+
+def _peers():
+    from . import jax_peer, torch_peer
+
+    return [p for p in (torch_peer, jax_peer) if p.available()]
+
+
+def case_data(case):
+    """Plain NumPy float32 arrays of a case, for the peers."""
+    data = {k: rbptk.to_numpy(v) for k, v in case.params.items()}
+    data["h0"] = rbptk.to_numpy(case.h0)
+    data.update(case.extra)
+    if case.name == "hopfield":
+        data["x"] = data["h0"][:784].copy()
+    return data
+
+
+def _flat(grads):
+    return np.concatenate([np.asarray(grads[k], dtype=np.float64).ravel() for k in sorted(grads)])
+
+
+def run(built, repeats, gpu):
+    """Rows: rbptk against each available peer, same case, method, T and K.
+    Memory on both sides is the peak RSS above the level at the call (tracemalloc
+    does not see the frameworks' native allocations)."""
+    peers = _peers()
+    if not peers:
+        print("\npeers: neither torch nor jax is installed (pip install -e '.[compare]'); skipped")
+        return []
+    rows = []
+    for name in PEER_CASES:
+        if name not in built:
+            continue
+        case = built[name]
+        data = case_data(case)
+        for method in PEER_METHODS:
+            ours = bench_method(case, method, repeats=repeats, gpu=gpu)
+
+            def ours_once(case=case, method=method):
+                return rbptk.gradient(
+                    case.dynamics,
+                    case.h0,
+                    case.params,
+                    case.loss_grad,
+                    method=method,
+                    steps=case.T,
+                    truncate=case.K,
+                    inputs=case.inputs,
+                    strict=False,
+                )
+
+            ref = _flat({k: rbptk.to_numpy(v) for k, v in ours_once()[0].items()})
+            ours_rss = rss_peak_bytes(ours_once)
+            for peer in peers:
+                fn = peer.gradient(name, data, method, case.T, case.K)
+                t = measure(fn, repeats)
+                mem = rss_peak_bytes(fn)
+                got = _flat(fn())
+                rows.append(
+                    {
+                        "case": name,
+                        "method": method,
+                        "peer": peer.NAME,
+                        "rbptk": ours["total"],
+                        "peer_time": t,
+                        "time_ratio": ours["total"]["median"] / t["median"],
+                        "rbptk_mb": ours_rss / 2**20,
+                        "peer_mb": mem / 2**20,
+                        "mem_ratio": ours_rss / max(mem, 1),
+                        "grad_rel_diff": float(np.linalg.norm(got - ref) / np.linalg.norm(ref)),
+                    }
+                )
+                print(
+                    f"{name:10s} {method:8s} {peer.NAME:6s} rbptk {ms(ours['total'])} ms, "
+                    f"peer {ms(t)} ms, grad diff {rows[-1]['grad_rel_diff']:.1e}",
+                    flush=True,
+                )
+    return rows
+
+
+def table(rows):
+    return common.format_table(
+        [
+            {
+                "case": r["case"],
+                "method": r["method"],
+                "peer": r["peer"],
+                "ours": ms(r["rbptk"]),
+                "theirs": ms(r["peer_time"]),
+                "tr": r["time_ratio"],
+                "om": r["rbptk_mb"],
+                "pm": r["peer_mb"],
+                "mr": r["mem_ratio"],
+                "diff": r["grad_rel_diff"],
+            }
+            for r in rows
+        ],
+        [
+            ("case", "case", "s"),
+            ("method", "method", "s"),
+            ("peer", "peer", "s"),
+            ("ours", "rbptk ms", "s"),
+            ("theirs", "peer ms", "s"),
+            ("tr", "time ratio", ".2f"),
+            ("om", "rbptk MB", ".1f"),
+            ("pm", "peer MB", ".1f"),
+            ("mr", "mem ratio", ".2f"),
+            ("diff", "grad rel diff", ".1e"),
+        ],
+    )
