@@ -224,24 +224,16 @@ def main(argv=None):
             r.pop("params")
     args.out.mkdir(parents=True, exist_ok=True)
     plots = [] if args.no_plots else plot(results, args.out, args)
-    path = common.write_results(
-        args.out,
-        {
-            "config": vars(args),
-            "table": rows,
-            "methods": results,
-            **diag,
-        },
+    common.report(
+        args,
+        {"table": rows, "methods": results},
+        f"{args.dataset}: {len(labels_np)} nodes, {A.nnz} directed edges, D = {net.D}, "
+        f"{args.epochs} epochs x {args.seeds} seeds, backend {args.backend}",
+        table,
+        plots,
+        diag,
+        f"{next(iter(results))}'s selected parameters",
     )
-    print(
-        f"\n{args.dataset}: {len(labels_np)} nodes, {A.nnz} directed edges, D = {net.D}, "
-        f"{args.epochs} epochs x {args.seeds} seeds, backend {args.backend}\n"
-    )
-    print(table)
-    common.print_diagnostics(
-        diag, f"{next(iter(results))}'s selected parameters", args.steps, args.truncate
-    )
-    print(f"\nwrote {path}" + "".join(f", {p}" for p in plots))
     return rows
 
 

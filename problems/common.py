@@ -237,3 +237,16 @@ AGREEMENT_COLUMNS = [
     ("grad_norm", "grad norm", ".3g"),
     ("rel_diff", "rel. diff from bptt", ".2e"),
 ]
+
+
+def report(args, payload, heading, table, plots=(), diag=None, where="", lines=()):
+    """Write out/results.json (payload plus diagnostics) and print the heading,
+    the table, any extra lines, the diagnostic tables and the files written."""
+    path = write_results(args.out, {"config": vars(args), **payload, **(diag or {})})
+    print(f"\n{heading}\n")
+    print(table)
+    for line in lines:
+        print(line)
+    if diag:
+        print_diagnostics(diag, where, args.steps, args.truncate)
+    print(f"\nwrote {path}" + "".join(f", {p}" for p in plots))

@@ -280,24 +280,16 @@ def main(argv=None):
     plots = [] if args.no_plots else plot(results, args.out, args)
     for r in results.values():
         r["eval"].pop("examples")
-    path = common.write_results(
-        args.out,
-        {
-            "config": vars(args),
-            "table": rows,
-            "methods": results,
-            **diag,
-        },
+    common.report(
+        args,
+        {"table": rows, "methods": results},
+        f"Hopfield associative memory: {args.epochs} epochs, N = {net.N}, "
+        f"backend {args.backend}, {args.dtype}",
+        table,
+        plots,
+        diag,
+        f"first image, {next(iter(results))}'s parameters",
     )
-    print(
-        f"\nHopfield associative memory: {args.epochs} epochs, N = {net.N}, "
-        f"backend {args.backend}, {args.dtype}\n"
-    )
-    print(table)
-    common.print_diagnostics(
-        diag, f"first image, {next(iter(results))}'s parameters", args.steps, args.truncate
-    )
-    print(f"\nwrote {path}" + "".join(f", {p}" for p in plots))
     return results
 
 

@@ -198,20 +198,22 @@ def main(argv=None):
     )
     args.out.mkdir(parents=True, exist_ok=True)
     plots = [] if args.no_plots else plot(results, args.out)
-    path = common.write_results(args.out, {"config": vars(args), "table": rows, "methods": results})
-    print(
-        f"\nHyperparameter optimisation: {args.meta_iters} meta-iterations, T = {args.steps}, "
-        f"K = {args.truncate}, backend {args.backend}, {args.dtype}\n"
+    lines = [
+        f"{m:8s} lr "
+        + " ".join(f"{a:.3f}" for a in r["learning_rates"])
+        + " | momentum "
+        + " ".join(f"{b:.2f}" for b in r["momenta"])
+        for m, r in results.items()
+    ]
+    common.report(
+        args,
+        {"table": rows, "methods": results},
+        f"Hyperparameter optimisation: {args.meta_iters} meta-iterations, T = {args.steps}, "
+        f"K = {args.truncate}, backend {args.backend}, {args.dtype}",
+        table,
+        plots,
+        lines=lines,
     )
-    print(table)
-    for m, r in results.items():
-        print(
-            f"{m:8s} lr "
-            + " ".join(f"{a:.3f}" for a in r["learning_rates"])
-            + " | momentum "
-            + " ".join(f"{b:.2f}" for b in r["momenta"])
-        )
-    print(f"\nwrote {path}" + "".join(f", {p}" for p in plots))
     return rows
 
 
