@@ -39,7 +39,6 @@ def bench(session):
 
 @nox.session
 def docs(session):
-    """Check that every page in docs/ is referenced from the README and that the
-    doctests in rbptk's docstrings pass."""
+    """The examples in rbptk's docstrings, run as doctests."""
     session.install("-e", ".[test]")
     session.run("pytest", "--doctest-modules", "rbptk", "-q")

@@ -47,6 +47,7 @@ def peak_memory(gpu=False):
 
     Examples
     --------
+    >>> import numpy as np
     >>> with peak_memory() as peak:
     ...     x = np.ones(1000)
     >>> peak.bytes >= 8000
