@@ -39,6 +39,27 @@ def loss_gradient(case, h):
     return g[1] if isinstance(g, tuple) else g
 
 
+def gradient_call(case, method, K=None, T=None):
+    """A no-argument callable: the whole gradient through the front door."""
+    K, T, inputs = K or case.K, T or case.T, inputs_for(case, method)
+
+    def total():
+        return rbptk.gradient(
+            case.dynamics,
+            case.h0,
+            case.params,
+            case.loss_grad,
+            method=method,
+            steps=T,
+            truncate=K,
+            inputs=inputs,
+            strict=False,
+            seed=0,
+        )
+
+    return total
+
+
 def bench_method(case, method, K=None, T=None, repeats=5, gpu=False, forward_phase=True):
     """One row: times (median/min/max), peak bytes, products and roofline ratio.
     ``forward_phase=False`` skips timing the forward pass on its own (the sweep,
@@ -57,19 +78,7 @@ def bench_method(case, method, K=None, T=None, repeats=5, gpu=False, forward_pha
     def back():
         return adjoint(method, case.dynamics, traj, params, g, inputs, K)
 
-    def total():
-        return rbptk.gradient(
-            case.dynamics,
-            case.h0,
-            case.params,
-            case.loss_grad,
-            method=method,
-            steps=T,
-            truncate=K,
-            inputs=inputs,
-            strict=False,
-            seed=0,
-        )
+    total = gradient_call(case, method, K, T)
 
     t_fwd = measure(fwd, repeats, gpu=gpu) if forward_phase else None
     t_back, t_total = (measure(f, repeats, gpu=gpu) for f in (back, total))

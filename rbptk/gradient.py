@@ -14,7 +14,6 @@ from .anderson import anderson
 from .backend import get_namespace
 from .check import spectral_radius
 from .dynamics import prepare
-from .forward import as_input_fn
 from .forward import forward as plain_forward
 from .info import AdjointInfo, ContractionWarning, ConvergenceError, Status, ZeroGradientWarning
 from .memory import peak_memory
@@ -96,7 +95,7 @@ def _run_method(method, dynamics, traj, params, g, inputs, K, tol, eta, seed, al
 
 def _diagnose(dynamics, traj, params, inputs, method):
     """rho(J) at the last step; warn when it is >= 1 (the RBP family will not converge)."""
-    lin = dynamics.linearize(traj.states[-2], params, as_input_fn(inputs)(traj.info.steps - 1))
+    lin = methods.linearize_last(dynamics, traj, params, inputs)
     rho = spectral_radius(lin, traj.h, iters=100)
     if rho >= 1.0:
         warnings.warn(

@@ -10,7 +10,7 @@ import numpy as np
 import rbptk
 from problems import common
 
-from ..methods_bench import bench_method
+from ..methods_bench import bench_method, gradient_call
 from ..timing import measure, ms, rss_peak_bytes
 
 PEER_METHODS = ("bptt", "tbptt", "neumann")
@@ -54,19 +54,7 @@ def run(built, repeats, gpu):
         for method in PEER_METHODS:
             ours = bench_method(case, method, repeats=repeats, gpu=gpu)
 
-            def ours_once(case=case, method=method):
-                return rbptk.gradient(
-                    case.dynamics,
-                    case.h0,
-                    case.params,
-                    case.loss_grad,
-                    method=method,
-                    steps=case.T,
-                    truncate=case.K,
-                    inputs=case.inputs,
-                    strict=False,
-                )
-
+            ours_once = gradient_call(case, method)
             ref = _flat({k: rbptk.to_numpy(v) for k, v in ours_once()[0].items()})
             ours_rss = rss_peak_bytes(ours_once)
             for peer in peers:
