@@ -31,6 +31,10 @@ Summed parameter products: a model may define
 sum_i linearizations[i].vjp_params(cotangents[i]) in one pass (one matrix
 product of inner size k instead of k outer products). BPTT uses it for chunks
 of steps when present.
+
+Shared cotangent pass: a linearisation may define ``vjp_and_params(u)``
+returning ``(vjp(u), vjp_params(u))`` with the work both share done once (the
+GRU's gate cotangents). BPTT uses it for models without ``vjp_params_sum``.
 """
 
 from __future__ import annotations

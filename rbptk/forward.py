@@ -7,6 +7,7 @@ import math
 import time
 from dataclasses import dataclass
 
+from . import kernels
 from ._array import norm
 from .dynamics import prepare
 from .info import ForwardInfo, Status
@@ -98,7 +99,7 @@ def forward(dynamics, h0, params, steps, *, inputs=None, keep=2, tol=None):
                 f"step returned a state of shape {tuple(h_next.shape)} for h0 of "
                 f"shape {tuple(h0.shape)}"
             )
-        r = norm(h_next - h)
+        r = kernels.diff_norm(h_next, h)
         residuals.append(r)
         tail.append(h_next)
         h = h_next

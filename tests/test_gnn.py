@@ -98,38 +98,44 @@ def test_spmm_matches_reference(dtype, n, d):
     )
 
 
-def test_gru_kernels_on_cupy_match_reference(cupy):
+@pytest.mark.parametrize(
+    "backend", ["numpy", pytest.param("cupy", marks=pytest.mark.gpu)]
+)  # numba kernels on NumPy arrays, ElementwiseKernels on CuPy arrays
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gru_kernels_match_reference(backend, dtype):
+    from conftest import NAMESPACES
+
+    xp = NAMESPACES[backend]()
     rng = np.random.default_rng(0)
     n, D = 40, 6
-    gi, gh, dgi, dgh = (rng.standard_normal((n, 3 * D)) for _ in range(4))
-    h, v, u = (rng.standard_normal((n, D)) for _ in range(3))
-    ref = reference.gru_forward(gi, gh, h)
-    out = kernels.gru_forward(cupy.asarray(gi), cupy.asarray(gh), cupy.asarray(h))
+    gi, gh, dgi, dgh = (rng.standard_normal((n, 3 * D)).astype(dtype) for _ in range(4))
+    b_ih, b_hh = (rng.standard_normal(3 * D).astype(dtype) for _ in range(2))
+    h, v, u = (rng.standard_normal((n, D)).astype(dtype) for _ in range(3))
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-14}
+
+    def close(ours, ref):
+        assert ours.dtype == dtype
+        np.testing.assert_allclose(rbptk.to_numpy(ours), ref, **tol)
+
+    ref = reference.gru_forward(gi, gh, b_ih, b_hh, h)
+    out = kernels.gru_forward(*(to_xp(xp, a) for a in (gi, gh, b_ih, b_hh, h)))
     for a, b in zip(out, ref, strict=True):
-        np.testing.assert_allclose(cupy.asnumpy(a), b, rtol=1e-12, atol=1e-14)
-    _, r, z, c = ref
-    ghn = gh[:, 2 * D :]
-    g = [cupy.asarray(a) for a in (r, z, c, ghn)]
-    np.testing.assert_allclose(
-        cupy.asnumpy(
-            kernels.gru_jvp(
-                cupy.asarray(dgi), cupy.asarray(dgh), cupy.asarray(v), cupy.asarray(h), *g
-            )
-        ),
+        close(a, b)
+    _, r, z, c, ghn = ref
+    cache = [to_xp(xp, a) for a in (h, r, z, c, ghn)]
+    close(
+        kernels.gru_jvp(to_xp(xp, dgi), to_xp(xp, dgh), to_xp(xp, v), *cache),
         reference.gru_jvp(dgi, dgh, v, h, r, z, c, ghn),
-        rtol=1e-12,
-        atol=1e-14,
     )
     for a, b in zip(
-        kernels.gru_vjp(cupy.asarray(u), cupy.asarray(h), *g),
+        kernels.gru_vjp(to_xp(xp, u), *cache),
         reference.gru_vjp(u, h, r, z, c, ghn),
         strict=True,
     ):
-        np.testing.assert_allclose(cupy.asnumpy(a), b, rtol=1e-12, atol=1e-14)
-    A = random_graph(n)
-    np.testing.assert_allclose(
-        cupy.asnumpy(kernels.spmm(net_graph_on_gpu(cupy, A), cupy.asarray(h))), A @ h, rtol=1e-12
-    )
+        close(a, b)
+    if backend == "cupy":
+        A = random_graph(n).astype(dtype)
+        close(kernels.spmm(net_graph_on_gpu(xp, A), xp.asarray(h)), A @ h)
 
 
 def net_graph_on_gpu(cupy, A):

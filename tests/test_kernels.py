@@ -16,6 +16,19 @@ def test_symmetrize_cpu(n, dtype):
     np.testing.assert_array_equal(W, reference.symmetrize_zero_diagonal(P))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_diff_norm_cpu(dtype):
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((31, 7)).astype(dtype) for _ in range(2))
+    tol = 1e-6 if dtype == np.float32 else 1e-13
+    assert kernels.diff_norm(a, b) == pytest.approx(reference.diff_norm(a, b), rel=tol)
+    assert kernels.diff_norm(a, a) == 0.0
+    for bad in (np.nan, np.inf):  # a blow-up must show in the norm
+        c = a.copy()
+        c[4, 2] = bad
+        assert not np.isfinite(kernels.diff_norm(c, b))
+
+
 def adam_case(dtype, shape=(37, 11)):
     rng = np.random.default_rng(0)
     p, g, m, v = (rng.standard_normal(shape).astype(dtype) for _ in range(4))

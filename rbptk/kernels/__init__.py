@@ -1,6 +1,5 @@
 """Hot loops, one dispatching function per kernel: numba for NumPy arrays, CuPy
-kernels for CuPy arrays, the plain-array reference for any other namespace (and
-for NumPy where the reference's vectorised NumPy beats numba: the GRU gates)."""
+kernels for CuPy arrays, the plain-array reference for any other namespace."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ from . import reference
 
 __all__ = [
     "adam_update",
+    "diff_norm",
     "gru_forward",
     "gru_jvp",
     "gru_vjp",
@@ -42,15 +42,21 @@ def adam_update(p, g, m, v, lr, b1, b2, c1, c2, eps):
     return _implementation("adam_update", p, g)(p, g, m, v, lr, b1, b2, c1, c2, eps)
 
 
+def diff_norm(a, b):
+    """||a - b|| over all entries as a Python float (same shapes)."""
+    return _implementation("diff_norm", a, b)(a, b)
+
+
 def spmm(A, X):
     """A @ X: A sparse CSR (n, n') matching X's backend (scipy for NumPy, cupyx
     for CuPy), X dense (n', d)."""
     return _implementation("spmm", X)(A, X)
 
 
-def gru_forward(gi, gh, h):
-    """GRU gates for node rows: returns h', r, z, c (reference.gru_forward)."""
-    return _implementation("gru_forward", gi, gh, h)(gi, gh, h)
+def gru_forward(gi, gh, b_ih, b_hh, h):
+    """GRU gates for node rows from the bias-free gate inputs gi = m W_ih^T,
+    gh = h W_hh^T: returns h', r, z, c, gh_n + b_hh_n (reference.gru_forward)."""
+    return _implementation("gru_forward", gi, gh, h)(gi, gh, b_ih, b_hh, h)
 
 
 def gru_jvp(dgi, dgh, v, h, r, z, c, ghn):

@@ -56,9 +56,12 @@ def _thirds(a, D):
     return a[:, :D], a[:, D : 2 * D], a[:, 2 * D :]
 
 
-def gru_forward(gi, gh, h):
-    """Fused GRU gates as one ElementwiseKernel (see reference.gru_forward)."""
+def gru_forward(gi, gh, b_ih, b_hh, h):
+    """Fused GRU gates as one ElementwiseKernel after the bias adds (see
+    reference.gru_forward)."""
     import cupy
+
+    gi, gh = gi + b_ih, gh + b_hh
 
     k = _kernel(
         "gru_forward",
@@ -74,7 +77,7 @@ def gru_forward(gi, gh, h):
     D = h.shape[1]
     out, r, z, c = (cupy.empty_like(h) for _ in range(4))
     k(*_thirds(gi, D), *_thirds(gh, D), h, out, r, z, c)
-    return out, r, z, c
+    return out, r, z, c, gh[:, 2 * D :]
 
 
 def gru_jvp(dgi, dgh, v, h, r, z, c, ghn):

@@ -24,6 +24,13 @@ def adam_update(p, g, m, v, lr, b1, b2, c1, c2, eps):
     return p - lr * (m / c1) / (xp.sqrt(v / c2) + eps)
 
 
+def diff_norm(a, b):
+    """||a - b||, the Euclidean norm over all entries, as a Python float."""
+    xp = get_namespace(a, b)
+    d = a - b
+    return float(xp.sqrt(xp.sum(d * d)))
+
+
 def spmm(A, X):
     """A @ X for a sparse CSR matrix A (scipy or cupyx) and a dense matrix X."""
     return A @ X
@@ -33,20 +40,24 @@ def _sigmoid(xp, a):
     return 0.5 + 0.5 * xp.tanh(0.5 * a)
 
 
-def gru_forward(gi, gh, h):
+def gru_forward(gi, gh, b_ih, b_hh, h):
     """GRU gates in PyTorch's GRUCell convention, for rows of nodes.
 
-    gi = m W_ih^T + b_ih and gh = h W_hh^T + b_hh, both (n, 3D) ordered [r | z | n]:
-        r = sigma(gi_r + gh_r),  z = sigma(gi_z + gh_z),  c = tanh(gi_n + r * gh_n),
+    gi = m W_ih^T and gh = h W_hh^T, both (n, 3D) ordered [r | z | n], biases
+    b_ih, b_hh (3D,) added here:
+        r = sigma(gi_r + b_ih_r + gh_r + b_hh_r),  z likewise,
+        gh_n' = gh_n + b_hh_n,  c = tanh(gi_n + b_ih_n + r * gh_n'),
         h' = (1 - z) * c + z * h.
-    Returns h', r, z, c (each (n, D)).
+    Returns h', r, z, c, gh_n' (each (n, D)).
     """
     xp = get_namespace(gi, gh, h)
     D = h.shape[1]
+    gi, gh = gi + b_ih, gh + b_hh
     r = _sigmoid(xp, gi[:, :D] + gh[:, :D])
     z = _sigmoid(xp, gi[:, D : 2 * D] + gh[:, D : 2 * D])
-    c = xp.tanh(gi[:, 2 * D :] + r * gh[:, 2 * D :])
-    return (1 - z) * c + z * h, r, z, c
+    ghn = gh[:, 2 * D :]
+    c = xp.tanh(gi[:, 2 * D :] + r * ghn)
+    return (1 - z) * c + z * h, r, z, c, ghn
 
 
 def gru_jvp(dgi, dgh, v, h, r, z, c, ghn):

@@ -13,16 +13,16 @@ from ._common import check_iterations
 CHUNK = 64  # steps whose parameter vjps are summed in one call
 
 
-def _sum_vjp_params(dynamics, pairs):
-    """sum of lin.vjp_params(u) over (lin, u) pairs, through the model's
-    ``vjp_params_sum`` when it has one."""
-    summed = getattr(dynamics, "vjp_params_sum", None)
-    if summed is not None:
-        return summed([lin for lin, _ in pairs], [u for _, u in pairs])
-    grads = None
-    for lin, u in pairs:
-        grads = tree_add(grads, lin.vjp_params(u))
-    return grads
+def _back_one_step(lin, u, need_vjp):
+    """(J^T u or None, (dF/dparams)^T u) at one linearisation, through the
+    optional ``lin.vjp_and_params`` when both are needed (one shared pass)."""
+    if need_vjp and hasattr(lin, "vjp_and_params"):
+        return lin.vjp_and_params(u)
+    return (lin.vjp(u) if need_vjp else None), lin.vjp_params(u)
+
+
+def _summed(vjp_params_sum, pending):
+    return vjp_params_sum([lin for lin, _ in pending], [u for _, u in pending])
 
 
 def bptt(dynamics, traj, params, g, *, inputs=None, K=None):
@@ -31,9 +31,11 @@ def bptt(dynamics, traj, params, g, *, inputs=None, K=None):
     With u_T = g,  for t = T-1 down to T-K:
         grad += (dF/dparams at h_t)^T u_{t+1},     u_t = J_t^T u_{t+1},
     where J_t = dF/dh at (h_t, x_t). The inputs x_t are replayed through
-    ``inputs(t)``. Cost: K linearisations, K parameter vjps (summed in chunks of 64 steps
-    through ``dynamics.vjp_params_sum`` when defined), K - 1 state vjps.
-    Memory: the K + 1 kept states.
+    ``inputs(t)``. Cost: K linearisations, K parameter
+    vjps (summed in chunks of 64 steps through ``dynamics.vjp_params_sum`` when
+    defined, else one per step, sharing a pass with the state vjp through
+    ``lin.vjp_and_params`` when defined), K - 1 state vjps. Memory: the K + 1
+    kept states (plus up to 64 linearisations with ``vjp_params_sum``).
 
     Parameters
     ----------
@@ -65,23 +67,30 @@ def bptt(dynamics, traj, params, g, *, inputs=None, K=None):
     T, first = traj.info.steps, traj.first
     info = AdjointInfo("bptt" if K == T else "tbptt", Status.CONVERGED)
     u, grads = g, None
-    pending = []  # (linearization, cotangent) pairs awaiting their parameter vjp
+    summed = getattr(dynamics, "vjp_params_sum", None)
+    pending = []  # (linearization, cotangent) pairs awaiting vjp_params_sum
     for i, t in enumerate(range(T - 1, T - 1 - K, -1)):
         lin = dynamics.linearize(traj.states[t - first], prepared, x_at(t))
-        pending.append((lin, u))
-        if len(pending) == CHUNK:
-            grads = tree_add(grads, _sum_vjp_params(dynamics, pending))
-            pending = []
+        need_vjp = i < K - 1
+        if summed is None:
+            u_next, g_step = _back_one_step(lin, u, need_vjp)
+            grads = tree_add(grads, g_step)
+        else:
+            pending.append((lin, u))
+            if len(pending) == CHUNK or not need_vjp:
+                grads = tree_add(grads, _summed(summed, pending))
+                pending = []
+            u_next = lin.vjp(u) if need_vjp else None
         info.iterations += 1
-        if i < K - 1:
-            u = lin.vjp(u)
+        if need_vjp:
+            u = u_next
             info.n_vjp += 1
             info.residuals.append(norm(u))
             if not all_finite(u):
                 info.status = Status.NON_FINITE
                 break
     if pending:
-        grads = tree_add(grads, _sum_vjp_params(dynamics, pending))
+        grads = tree_add(grads, _summed(summed, pending))
     if not all(all_finite(v) for v in grads.values()):
         info.status = Status.NON_FINITE
     info.wall_time = time.perf_counter() - start

@@ -79,24 +79,21 @@ class GRUGraphNet:
             raise ValueError(f"state h must have shape {(self.n, D)}, got {tuple(h.shape)}")
 
     def _gates(self, h, params):
-        xp = get_namespace(h)
-        A, _ = self.graph(xp, h.dtype)
+        """m = A h and the GRU gates: (m, (h', r, z, c, gh_n + b_hh_n))."""
+        A, _ = self.graph(get_namespace(h), h.dtype)
         m = kernels.spmm(A, h)
-        gi = m @ params["W_ih"].T + params["b_ih"]
-        gh = h @ params["W_hh"].T + params["b_hh"]
-        return m, gi, gh
+        gi, gh = m @ params["W_ih"].T, h @ params["W_hh"].T
+        return m, kernels.gru_forward(gi, gh, params["b_ih"], params["b_hh"], h)
 
     def step(self, h, params, x=None):
         """GRU(A h, h)."""
-        _, gi, gh = self._gates(h, params)
-        return kernels.gru_forward(gi, gh, h)[0]
+        return self._gates(h, params)[1][0]
 
     def linearize(self, h, params, x=None):
         """Linearisation at h, caching m = A h and the gates r, z, c and gh_n."""
-        m, gi, gh = self._gates(h, params)
-        _, r, z, c = kernels.gru_forward(gi, gh, h)
+        m, (_, r, z, c, ghn) = self._gates(h, params)
         A, AT = self.graph(get_namespace(h), h.dtype)
-        return _GRULinearization(params, A, AT, m, h, r, z, c, gh[:, 2 * self.D :])
+        return _GRULinearization(params, A, AT, m, h, r, z, c, ghn)
 
 
 class _GRULinearization:
@@ -112,23 +109,31 @@ class _GRULinearization:
     def _gate_cotangents(self, u):
         return kernels.gru_vjp(u, self.h, self.r, self.z, self.c, self.ghn)
 
-    def vjp(self, u):
-        a_gi, a_gh = self._gate_cotangents(u)
-        return (
-            u * self.z
-            + a_gh @ self.params["W_hh"]
-            + kernels.spmm(self.AT, a_gi @ self.params["W_ih"])
-        )
+    def _vjp(self, u, a_gi, a_gh):
+        out = a_gh @ self.params["W_hh"]
+        out += kernels.spmm(self.AT, a_gi @ self.params["W_ih"])
+        out += u * self.z
+        return out
 
-    def vjp_params(self, u):
-        xp = get_namespace(u)
-        a_gi, a_gh = self._gate_cotangents(u)
+    def _vjp_params(self, a_gi, a_gh):
+        xp = get_namespace(a_gi)
         return {
             "W_ih": a_gi.T @ self.m,
             "W_hh": a_gh.T @ self.h,
             "b_ih": xp.sum(a_gi, axis=0),
             "b_hh": xp.sum(a_gh, axis=0),
         }
+
+    def vjp(self, u):
+        return self._vjp(u, *self._gate_cotangents(u))
+
+    def vjp_params(self, u):
+        return self._vjp_params(*self._gate_cotangents(u))
+
+    def vjp_and_params(self, u):
+        """(vjp(u), vjp_params(u)) sharing one gate-cotangent pass."""
+        a = self._gate_cotangents(u)
+        return self._vjp(u, *a), self._vjp_params(*a)
 
 
 class SoftmaxReadout:
