@@ -17,16 +17,19 @@ def test_symmetrize_cpu(n, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_diff_norm_cpu(dtype):
+def test_reductions_cpu(dtype):
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((31, 7)).astype(dtype) for _ in range(2))
     tol = 1e-6 if dtype == np.float32 else 1e-13
     assert kernels.diff_norm(a, b) == pytest.approx(reference.diff_norm(a, b), rel=tol)
+    assert kernels.vdot(a, b) == pytest.approx(reference.vdot(a, b), rel=tol)
+    assert kernels.vdot(a.T, b.T) == pytest.approx(reference.vdot(a, b), rel=tol)
     assert kernels.diff_norm(a, a) == 0.0
-    for bad in (np.nan, np.inf):  # a blow-up must show in the norm
+    for bad in (np.nan, np.inf):  # a blow-up must show in the norms
         c = a.copy()
         c[4, 2] = bad
         assert not np.isfinite(kernels.diff_norm(c, b))
+        assert not np.isfinite(kernels.vdot(c, c))
 
 
 def adam_case(dtype, shape=(37, 11)):

@@ -16,6 +16,7 @@ __all__ = [
     "gru_vjp",
     "spmm",
     "symmetrize_zero_diagonal",
+    "vdot",
 ]
 
 
@@ -45,6 +46,12 @@ def adam_update(p, g, m, v, lr, b1, b2, c1, c2, eps):
 def diff_norm(a, b):
     """||a - b|| over all entries as a Python float (same shapes)."""
     return _implementation("diff_norm", a, b)(a, b)
+
+
+def vdot(a, b):
+    """<a, b> = sum(a * b) over all entries as a Python float (same shapes; on
+    the CPU one pass in float64 with no temporary)."""
+    return _implementation("vdot", a, b)(a, b)
 
 
 def spmm(A, X):

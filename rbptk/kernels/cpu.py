@@ -69,8 +69,8 @@ def adam_update(p, g, m, v, lr, b1, b2, c1, c2, eps):
     return out
 
 
-# reassoc only: the sum may be vectorised, but NaN and infinity must propagate
-# (forward() detects a blow-up from this norm).
+# reassoc only: the sums may be vectorised, but NaN and infinity must propagate
+# (forward() detects a blow-up from ||h' - h||, the solvers from their norms).
 @numba.njit(cache=True, fastmath={"reassoc"})
 def _diff_sq(a, b):  # pragma: no cover - compiled
     total = 0.0
@@ -80,10 +80,26 @@ def _diff_sq(a, b):  # pragma: no cover - compiled
     return total
 
 
+@numba.njit(cache=True, fastmath={"reassoc"})
+def _dot(a, b):  # pragma: no cover - compiled
+    total = 0.0
+    for i in range(a.size):
+        total += np.float64(a[i]) * np.float64(b[i])
+    return total
+
+
+def _flat(a):
+    return np.ascontiguousarray(a).reshape(-1)
+
+
 def diff_norm(a, b):
     """||a - b|| in one pass with no temporary, summed in float64."""
-    a, b = np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1)
-    return float(np.sqrt(_diff_sq(a, b)))
+    return float(np.sqrt(_diff_sq(_flat(a), _flat(b))))
+
+
+def vdot(a, b):
+    """<a, b> in one pass with no temporary, summed in float64."""
+    return float(_dot(_flat(a), _flat(b)))
 
 
 def _spmm_rows(indptr, indices, data, X, out):  # pragma: no cover - compiled below

@@ -31,6 +31,12 @@ def diff_norm(a, b):
     return float(xp.sqrt(xp.sum(d * d)))
 
 
+def vdot(a, b):
+    """<a, b> = sum(a * b) over all entries, as a Python float."""
+    xp = get_namespace(a, b)
+    return float(xp.sum(a * b))
+
+
 def spmm(A, X):
     """A @ X for a sparse CSR matrix A (scipy or cupyx) and a dense matrix X."""
     return A @ X
