@@ -30,8 +30,6 @@ NAMESPACES = {
 @pytest.fixture(params=list(NAMESPACES))
 def xp(request):
     """numpy, array_api_strict and cupy (skipped without a CUDA device)."""
-    if request.param == "cupy":
-        request.applymarker(pytest.mark.gpu)
     return NAMESPACES[request.param]()
 
 
@@ -51,3 +49,13 @@ def to_xp(xp, tree):
 def rel(a, b):
     a, b = rbptk.to_numpy(a), rbptk.to_numpy(b)
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that runs on CuPy (the ``cupy`` fixture or a "cupy"
+    parameter) as gpu, so ``pytest -m gpu`` selects exactly them."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_cupy = any(isinstance(v, str) and v == "cupy" for v in params.values())
+        if on_cupy or "cupy" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.gpu)

@@ -1,7 +1,9 @@
 """Peers computing the same gradients with autodiff frameworks (benchmarks only;
 install with pip install -e '.[compare]'). Each peer module exposes
-``gradient(case_name, data, method, T, K)`` returning a callable that computes
-the parameter gradient as a NumPy dict, and ``available()``."""
+``available(gpu)``, ``gradient(case_name, data, method, T, K, device)``
+returning a callable that computes the parameter gradients as a dict of the
+framework's arrays, ``finish(grads)`` (wait for the device) and
+``to_numpy(grads)``; the torch peer also ``device_peak_bytes(fn)`` for CUDA."""
 
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ PEER_METHODS = ("bptt", "tbptt", "neumann")
 PEER_CASES = ("hopfield", "gnn-cora", "gnn-pubmed")
 
 
-def _peers():
+def _peers(gpu):
     from . import jax_peer, torch_peer
 
-    return [p for p in (torch_peer, jax_peer) if p.available()]
+    return [p for p in (torch_peer, jax_peer) if p.available(gpu)]
 
 
 def case_data(case):
@@ -39,11 +41,13 @@ def _flat(grads):
 
 def run(built, repeats, gpu):
     """Rows: rbptk against each available peer, same case, method, T and K.
-    Memory on both sides is the peak RSS above the level at the call (tracemalloc
-    does not see the frameworks' native allocations)."""
-    peers = _peers()
+    CPU memory on both sides is the peak RSS above the level at the call
+    (tracemalloc does not see the frameworks' native allocations); GPU memory
+    is the CuPy pool's peak against PyTorch's CUDA allocator peak."""
+    peers = _peers(gpu)
     if not peers:
-        print("\npeers: neither torch nor jax is installed (pip install -e '.[compare]'); skipped")
+        wanted = "torch with a CUDA device" if gpu else "neither torch nor jax is installed"
+        print(f"\npeers: {wanted} (pip install -e '.[compare]'); skipped")
         return []
     rows = []
     for name in PEER_CASES:
@@ -53,31 +57,34 @@ def run(built, repeats, gpu):
         data = case_data(case)
         for method in PEER_METHODS:
             ours = bench_method(case, method, repeats=repeats, gpu=gpu)
-
             ours_once = gradient_call(case, method)
             ref = _flat({k: rbptk.to_numpy(v) for k, v in ours_once()[0].items()})
-            ours_rss = rss_peak_bytes(ours_once)
+            ours_mem = ours["peak_bytes"] if gpu else rss_peak_bytes(ours_once)
             for peer in peers:
-                fn = peer.gradient(name, data, method, case.T, case.K)
-                t = measure(fn, repeats)
-                mem = rss_peak_bytes(fn)
-                got = _flat(fn())
+                fn = peer.gradient(name, data, method, case.T, case.K, "cuda" if gpu else "cpu")
+
+                def synced(fn=fn, peer=peer):
+                    return peer.finish(fn())
+
+                t = measure(synced, repeats)
+                mem = peer.device_peak_bytes(synced) if gpu else rss_peak_bytes(synced)
+                got = _flat(peer.to_numpy(synced()))
                 rows.append(
                     {
                         "case": name,
                         "method": method,
-                        "peer": peer.NAME,
+                        "peer": peer.NAME + ("-cuda" if gpu else ""),
                         "rbptk": ours["total"],
                         "peer_time": t,
                         "time_ratio": ours["total"]["median"] / t["median"],
-                        "rbptk_mb": ours_rss / 2**20,
+                        "rbptk_mb": ours_mem / 2**20,
                         "peer_mb": mem / 2**20,
-                        "mem_ratio": ours_rss / max(mem, 1),
+                        "mem_ratio": ours_mem / max(mem, 1),
                         "grad_rel_diff": float(np.linalg.norm(got - ref) / np.linalg.norm(ref)),
                     }
                 )
                 print(
-                    f"{name:10s} {method:8s} {peer.NAME:6s} rbptk {ms(ours['total'])} ms, "
+                    f"{name:10s} {method:8s} {rows[-1]['peer']:6s} rbptk {ms(ours['total'])} ms, "
                     f"peer {ms(t)} ms, grad diff {rows[-1]['grad_rel_diff']:.1e}",
                     flush=True,
                 )

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 NAME = "jax"
 
 
-def available():
+def available(gpu=False):
+    """jax importable; the 'compare' extra installs the CPU build, so no GPU rows."""
+    if gpu:
+        return False
     try:
         import jax  # noqa: F401
     except ImportError:
         return False
     return True
+
+
+def finish(grads):
+    import jax
+
+    return jax.block_until_ready(grads)
+
+
+def to_numpy(grads):
+    return {k: np.asarray(v) for k, v in grads.items()}
 
 
 def _unroll(jax, step, h0, T, K, method, params):
@@ -48,10 +63,14 @@ def _make(jax, jnp, step, loss, h0, T, K, method):
     return jax.jit(neumann)
 
 
-def gradient(case, data, method, T, K):
+def gradient(case, data, method, T, K, device="cpu"):
+    """A jitted callable returning the parameter gradients as a dict of JAX
+    arrays (``device`` must be "cpu")."""
     import jax
     import jax.numpy as jnp
-    import numpy as np
+
+    if device != "cpu":
+        raise ValueError("the JAX peer runs on the CPU only (the 'compare' extra's jax[cpu])")
 
     if case == "hopfield":
         x, h0 = jnp.asarray(data["x"]), jnp.asarray(data["h0"])
@@ -89,8 +108,4 @@ def gradient(case, data, method, T, K):
         params = {k: jnp.asarray(data[k]) for k in ("W_ih", "W_hh", "b_ih", "b_hh")}
     fn = _make(jax, jnp, step, loss, h0, T, K, method)
 
-    def compute():
-        out = fn(params)
-        return {k: np.asarray(jax.block_until_ready(v)) for k, v in out.items()}
-
-    return compute
+    return lambda: fn(params)

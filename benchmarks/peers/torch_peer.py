@@ -1,17 +1,46 @@
-"""PyTorch autograd references (float32, CPU): the same equations as rbptk's
-models, differentiated by the framework, as the paper's reference code does."""
+"""PyTorch autograd references (float32, on the CPU or a CUDA device): the same
+equations as rbptk's models, differentiated by the framework, as the paper's
+reference code does."""
 
 from __future__ import annotations
+
+import numpy as np
 
 NAME = "torch"
 
 
-def available():
+def available(gpu=False):
+    """torch importable (and, for ``gpu``, seeing a CUDA device)."""
     try:
-        import torch  # noqa: F401
+        import torch
     except ImportError:
         return False
-    return True
+    return torch.cuda.is_available() if gpu else True
+
+
+def finish(grads):
+    """Wait for the device, so a timing covers the whole computation."""
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return grads
+
+
+def to_numpy(grads):
+    return {k: v.detach().cpu().numpy() for k, v in grads.items()}
+
+
+def device_peak_bytes(fn):
+    """Peak CUDA memory allocated by PyTorch during ``fn()`` above the level at the call."""
+    import torch
+
+    torch.cuda.synchronize()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    fn()
+    torch.cuda.synchronize()
+    return torch.cuda.max_memory_allocated() - base
 
 
 def _truncated(torch, step, h0, T, K, method):
@@ -39,14 +68,19 @@ def _neumann(torch, h_prev, h_T, loss, params, K):
     return torch.autograd.grad(h_T, params, s)
 
 
-def gradient(case, data, method, T, K):
+def gradient(case, data, method, T, K, device="cpu"):
+    """A callable returning the parameter gradients as a dict of tensors on ``device``."""
     import torch
 
     torch.set_grad_enabled(True)
+
+    def tensor(a, **kw):
+        return torch.tensor(a, device=device, **kw)
+
     if case == "hopfield":
-        P = torch.tensor(data["P"], requires_grad=True)
-        x = torch.tensor(data["x"])
-        h0 = torch.tensor(data["h0"])
+        P = tensor(data["P"], requires_grad=True)
+        x = tensor(data["x"])
+        h0 = tensor(data["h0"])
         n_in, n_out = 784, 784
 
         def compute():
@@ -59,19 +93,21 @@ def gradient(case, data, method, T, K):
             h_prev, hT = _truncated(torch, step, h0, T, K, method)
             loss = torch.mean(torch.abs(hT[-n_out:] - x))
             if method == "neumann":
-                return {"P": _neumann(torch, h_prev, hT, loss, [P], K)[0].numpy()}
-            return {"P": torch.autograd.grad(loss, P)[0].numpy()}
+                return {"P": _neumann(torch, h_prev, hT, loss, [P], K)[0]}
+            return {"P": torch.autograd.grad(loss, P)[0]}
 
         return compute
     # GRU graph network
     A = data["A"].tocoo()
-    At = torch.sparse_coo_tensor([A.row, A.col], A.data.astype("float32"), A.shape).coalesce()
+    index = tensor(np.stack([A.row, A.col]).astype(np.int64))
+    At = torch.sparse_coo_tensor(index, tensor(A.data.astype("float32")), A.shape)
+    At = At.coalesce()
     names = ("W_ih", "W_hh", "b_ih", "b_hh")
-    params = [torch.tensor(data[k], requires_grad=True) for k in names]
-    h0 = torch.tensor(data["h0"])
-    W_out, b_out = torch.tensor(data["readout"]["W"]), torch.tensor(data["readout"]["b"])
-    labels = torch.tensor(data["labels"][data["train"]])
-    train = torch.tensor(data["train"])
+    params = [tensor(data[k], requires_grad=True) for k in names]
+    h0 = tensor(data["h0"])
+    W_out, b_out = tensor(data["readout"]["W"]), tensor(data["readout"]["b"])
+    labels = tensor(data["labels"][data["train"]])
+    train = tensor(data["train"])
 
     def compute():
         def step(h):
@@ -85,6 +121,6 @@ def gradient(case, data, method, T, K):
             if method == "neumann"
             else torch.autograd.grad(loss, params)
         )
-        return {k: g.numpy() for k, g in zip(names, grads, strict=True)}
+        return dict(zip(names, grads, strict=True))
 
     return compute
