@@ -40,6 +40,16 @@ def test_products_on_cupy(cupy):
     assert max(errors.values()) <= 1e-6
 
 
+def test_vjp_and_params_equals_the_two_products():
+    net, params, h = small()
+    lin = net.linearize(h, params)
+    u = np.random.default_rng(7).standard_normal(h.shape)
+    v, grads = lin.vjp_and_params(u)
+    np.testing.assert_allclose(v, lin.vjp(u), rtol=1e-14, atol=1e-15)
+    for k, g in lin.vjp_params(u).items():
+        np.testing.assert_allclose(grads[k], g, rtol=1e-14, atol=1e-15)
+
+
 def test_readout_gradient_matches_finite_differences():
     rng = np.random.default_rng(0)
     readout = SoftmaxReadout(4, 3)
