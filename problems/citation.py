@@ -58,18 +58,7 @@ def train(net, readout, method, data, split, args, seed):
             loss, dh, stash["out"] = readout.loss_and_grads(h, out, labels, train_idx)
             return loss, dh
 
-        grads, info = rbptk.gradient(
-            net,
-            h0,
-            gru,
-            loss_grad,
-            method=method,
-            steps=args.steps,
-            truncate=args.truncate,
-            strict=False,
-            forward=args.forward,
-            seed=seed,
-        )
+        grads, info = common.gradient(args, method, net, h0, gru, loss_grad, seed=seed)
         hist["status"][info.status.value] = hist["status"].get(info.status.value, 0) + 1
         if grads is not None and all(rbptk._array.all_finite(g) for g in grads.values()):
             gru = opt_gru.step(gru, grads)
@@ -98,16 +87,13 @@ def spectral_radius(net, h0, gru, args):
 
 
 def peak_mb(net, readout, h0, best, labels, train_idx, method, args):
-    _, info = rbptk.gradient(
+    _, info = common.gradient(
+        args,
+        method,
         net,
         h0,
         best["gru"],
         lambda h: readout.loss_and_grads(h, best["out"], labels, train_idx)[:2],
-        method=method,
-        steps=args.steps,
-        truncate=args.truncate,
-        strict=False,
-        forward=args.forward,
         track_memory=True,
     )
     return info.peak_bytes / 2**20

@@ -152,6 +152,24 @@ def pyplot():
     return plt
 
 
+def gradient(args, method, dynamics, h0, params, loss_grad, **kw):
+    """rbptk.gradient with the program's --steps, --truncate and --forward, and
+    strict=False: a program counts each status instead of stopping at the first
+    failure. Other keywords (inputs, seed, track_memory) pass through."""
+    return rbptk.gradient(
+        dynamics,
+        h0,
+        params,
+        loss_grad,
+        method=method,
+        steps=args.steps,
+        truncate=args.truncate,
+        forward=args.forward,
+        strict=False,
+        **kw,
+    )
+
+
 def forward_study(dynamics, h0, params, inputs, budget, tol=1e-6):
     """Forward evaluations to reach ||F(h) - h|| <= tol ||F(h)||: plain iteration
     against Anderson(5), from the same start (rows for a table)."""

@@ -88,18 +88,15 @@ def train(net, method, images, args, xp, dtype):
                 target_np, shown_np = target_np[:, 0], shown_np[:, 0]
             target = rbptk.asarray(target_np.astype(dtype))
             shown = rbptk.asarray(shown_np.astype(dtype))
-            grads, info = rbptk.gradient(
+            grads, info = common.gradient(
+                args,
+                method,
                 net,
                 net.initial_state(shown),
                 params,
                 l1_loss_grad(net, target),
-                method=method,
-                steps=args.steps,
-                truncate=args.truncate,
                 inputs=lambda t, shown=shown: shown,
                 seed=args.seed,
-                strict=False,
-                forward=args.forward,
             )
             status = info.status.value
             history["status"][status] = history["status"].get(status, 0) + 1
@@ -117,17 +114,14 @@ def train(net, method, images, args, xp, dtype):
 
 def peak_bytes(net, method, params, images, args, dtype):
     x = rbptk.asarray(images[:, 0].astype(dtype))
-    _, info = rbptk.gradient(
+    _, info = common.gradient(
+        args,
+        method,
         net,
         net.initial_state(x),
         params,
         l1_loss_grad(net, x),
-        method=method,
-        steps=args.steps,
-        truncate=args.truncate,
         inputs=lambda t: x,
-        strict=False,
-        forward=args.forward,
         track_memory=True,
     )
     return info.peak_bytes

@@ -76,19 +76,8 @@ def meta_train(method, data, args, dtype):
         return mlp.loss(w, Xtr, Ytr) - 0.5 * mlp.wd * float(w @ w), g
 
     def hypergradient(meta, inputs, **kw):
-        return rbptk.gradient(
-            step,
-            s0,
-            meta,
-            loss_grad,
-            method=method,
-            steps=args.steps,
-            truncate=args.truncate,
-            inputs=inputs,
-            seed=args.seed,
-            strict=False,
-            forward=args.forward,
-            **kw,
+        return common.gradient(
+            args, method, step, s0, meta, loss_grad, inputs=inputs, seed=args.seed, **kw
         )
 
     bar = common.progress(range(args.meta_iters), args.meta_iters, f"hyperopt {method}", args.quiet)
