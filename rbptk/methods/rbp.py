@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from .. import kernels
 from .._array import norm, uniform_like
 from ..info import AdjointInfo
 from ._common import ResidualMonitor, check_iterations, linearize_last
@@ -46,7 +47,7 @@ def rbp(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, seed=None):
     z = uniform_like(g, np.random.default_rng(seed))
     for _ in range(K):
         z_new = lin.vjp(z) + g
-        r = norm(z_new - z)
+        r = kernels.diff_norm(z_new, z)
         z = z_new
         info.iterations += 1
         info.status = monitor.update(r, norm(z) if tol is not None else 1.0)
