@@ -46,8 +46,8 @@ def run(built, repeats, gpu):
     is the CuPy pool's peak against PyTorch's CUDA allocator peak."""
     peers = _peers(gpu)
     if not peers:
-        wanted = "torch with a CUDA device" if gpu else "neither torch nor jax is installed"
-        print(f"\npeers: {wanted} (pip install -e '.[compare]'); skipped")
+        missing = "no torch that sees a CUDA device" if gpu else "neither torch nor jax"
+        print(f"\npeers: {missing} installed (pip install -e '.[compare]'); skipped")
         return []
     rows = []
     for name in PEER_CASES:
