@@ -8,18 +8,74 @@ import math
 import numpy as np
 
 from . import kernels
-from .backend import get_namespace
+from .backend import get_namespace, to_numpy
+
+HOST_SYNC_EVERY = 16
+"""Iterations whose scalars (residuals, finiteness, CG's step lengths) a loop on
+a device keeps there before bringing them to the host in one transfer."""
 
 
-def vdot(a, b):
-    """<a, b> = sum(a * b) over all entries, as a Python float (kernels.vdot:
-    no temporary on the CPU, where an N x N gradient's norm would double it)."""
-    return kernels.vdot(a, b)
+def vdot(a, b, *, host=True):
+    """<a, b> = sum(a * b) over all entries (kernels.vdot: no temporary on the
+    CPU, where an N x N gradient's norm would double it). A Python float; with
+    ``host=False``, on a device a 0-d array left there."""
+    return kernels.vdot(a, b, host=host)
 
 
-def norm(a):
-    """Euclidean norm of all entries, as a Python float."""
-    return math.sqrt(vdot(a, a))
+def norm(a, *, host=True):
+    """Euclidean norm of all entries, as a Python float (``host=False``: on a
+    device, a 0-d array left there)."""
+    if host:
+        return math.sqrt(vdot(a, a))
+    s = vdot(a, a, host=False)
+    return math.sqrt(s) if isinstance(s, float) else get_namespace(s).sqrt(s)
+
+
+def eps(a):
+    """Machine epsilon of ``a``'s dtype, as a Python float."""
+    return float(get_namespace(a).finfo(a.dtype).eps)
+
+
+def host_floats(values):
+    """Python floats from a list of Python floats and 0-d arrays, with one
+    device-to-host transfer for all the arrays (the only one a loop makes)."""
+    arrays = [v for v in values if not isinstance(v, float)]
+    if not arrays:
+        return list(values)
+    xp = get_namespace(*arrays)
+    moved = iter(to_numpy(xp.stack(arrays)).tolist())
+    return [v if isinstance(v, float) else next(moved) for v in values]
+
+
+class HostBatch:
+    """Per-iteration scalars on their way to the host, ``every`` iterations at a time.
+
+    ``add(*values)`` queues one iteration's scalars (Python floats, or 0-d
+    arrays left on a device by ``host=False``) and returns the rows, tuples of
+    Python floats, now ready on the host: at once when every value is already a
+    float (the CPU), else [] until ``every`` rows wait, then all of them through
+    one :func:`host_floats`. ``flush()`` returns whatever still waits. A loop
+    that stops on a row's verdict therefore stops up to ``every - 1``
+    iterations after the iteration that earned it.
+    """
+
+    def __init__(self, every=None):
+        self.every = HOST_SYNC_EVERY if every is None else every
+        self.pending = []
+
+    def add(self, *values):
+        if not self.pending and all(isinstance(v, float) for v in values):
+            return [values]
+        self.pending.append(values)
+        return self.flush() if len(self.pending) >= self.every else []
+
+    def flush(self):
+        if not self.pending:
+            return []
+        width = len(self.pending[0])
+        flat = host_floats([v for row in self.pending for v in row])
+        self.pending = []
+        return [tuple(flat[i : i + width]) for i in range(0, len(flat), width)]
 
 
 def all_finite(a):

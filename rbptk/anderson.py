@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from ._array import norm, vdot
+from ._array import host_floats, vdot
 from .dynamics import prepare
 from .forward import Trajectory, as_input_fn
 from .info import ForwardInfo, Status
@@ -69,26 +69,27 @@ def anderson(dynamics, h0, params, steps, *, inputs=None, tol=1e-6, m=5, beta=1.
     for k in range(int(steps)):
         Fx = dynamics.step(x, params, x_at(k))
         f = Fx - x
-        r = norm(f)
-        residuals.append(r)
-        if not math.isfinite(r):
-            status = Status.NON_FINITE
-            break
-        if r < best[0]:
-            best = (r, x, Fx)
-        if r <= tol * norm(Fx):
-            status = Status.CONVERGED
-            break
         if f_prev is not None:
             dX.append(x - x_prev)
             dF.append(f - f_prev)
             if len(dX) > m:
                 dX.pop(0)
                 dF.pop(0)
+        # one host transfer per evaluation: ||f||, ||F(x)|| and the Gram system
+        r, scale, G, rhs = _host_scalars(f, Fx, dF)
+        residuals.append(r)
+        if not math.isfinite(r):
+            status = Status.NON_FINITE
+            break
+        if r < best[0]:
+            best = (r, x, Fx)
+        if r <= tol * scale:
+            status = Status.CONVERGED
+            break
         x_prev, f_prev = x, f
         x = x + beta * f
         if dF:
-            gamma = _least_squares(dF, f, ridge)
+            gamma = _solve_ridge(G, rhs, ridge)
             for g_j, dx_j, df_j in zip(gamma, dX, dF, strict=True):
                 x = x - float(g_j) * (dx_j + beta * df_j)
     info = ForwardInfo(status, len(residuals), residuals, time.perf_counter() - start)
@@ -97,9 +98,23 @@ def anderson(dynamics, h0, params, steps, *, inputs=None, tol=1e-6, m=5, beta=1.
     return Trajectory([best[1], best[2]], info)
 
 
-def _least_squares(dF, f, ridge):
-    """gamma minimising ||f - dF gamma||^2 + lam ||gamma||^2, from the Gram matrix."""
-    G = np.array([[vdot(a, b) for b in dF] for a in dF])
-    rhs = np.array([vdot(a, f) for a in dF])
+def _host_scalars(f, Fx, dF):
+    """||f||, ||F(x)||, the Gram matrix dF^T dF and dF^T f, brought to the host
+    in one transfer (upper triangle of the Gram matrix only)."""
+    pairs = [(i, j) for i in range(len(dF)) for j in range(i, len(dF))]
+    values = [vdot(f, f, host=False), vdot(Fx, Fx, host=False)]
+    values += [vdot(dF[i], dF[j], host=False) for i, j in pairs]
+    values += [vdot(d, f, host=False) for d in dF]
+    values = host_floats(values)
+    G = np.zeros((len(dF), len(dF)))
+    for (i, j), v in zip(pairs, values[2 : 2 + len(pairs)], strict=True):
+        G[i, j] = G[j, i] = v
+    rhs = np.array(values[2 + len(pairs) :])
+    return math.sqrt(values[0]), math.sqrt(values[1]), G, rhs
+
+
+def _solve_ridge(G, rhs, ridge):
+    """gamma minimising ||f - dF gamma||^2 + lam ||gamma||^2 from the Gram
+    matrix G = dF^T dF and rhs = dF^T f, lam = ridge * max diag(G)."""
     lam = ridge * max(float(np.max(np.diag(G))), np.finfo(float).tiny)
-    return np.linalg.solve(G + lam * np.eye(len(dF)), rhs)
+    return np.linalg.solve(G + lam * np.eye(len(rhs)), rhs)

@@ -186,3 +186,13 @@ def to_numpy(x):
     if type(x).__module__.split(".")[0] == "cupy":
         return x.get()
     return np.asarray(x)
+
+
+def synchronize(x):
+    """Wait until the device work producing ``x`` has finished (CuPy arrays: the
+    current stream; anything else: nothing to wait for). Call before reading a
+    clock."""
+    if type(x).__module__.split(".")[0] == "cupy":
+        import cupy
+
+        cupy.cuda.get_current_stream().synchronize()

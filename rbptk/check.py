@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from ._array import norm, normal_like, vdot
+from ._array import HostBatch, norm, normal_like, vdot
 from .dynamics import prepare
 
 __all__ = [
@@ -206,14 +206,17 @@ def spectral_radius(linearization, like, *, iters=200, seed=0):
     v = normal_like(like, _rng(seed))
     v = v / norm(v)
     logs = []
-    for _ in range(iters):
+    batch = HostBatch()  # on a device: one transfer per HOST_SYNC_EVERY products
+    for k in range(iters):
         w = linearization.jvp(v)
-        n = norm(w)
-        if n == 0.0:
-            return 0.0
-        if not math.isfinite(n):
-            return math.inf
-        logs.append(math.log(n))
+        n = norm(w, host=False)
+        rows = batch.add(n) + (batch.flush() if k == iters - 1 else [])
+        for (value,) in rows:
+            if value == 0.0:
+                return 0.0
+            if not math.isfinite(value):
+                return math.inf
+            logs.append(math.log(value))
         v = w / n
     tail = logs[len(logs) // 2 :]
     return math.exp(sum(tail) / len(tail))

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from . import kernels
-from ._array import norm
+from ._array import HostBatch, norm
 from .dynamics import prepare
 from .info import ForwardInfo, Status
 
@@ -79,7 +79,9 @@ def forward(dynamics, h0, params, steps, *, inputs=None, keep=2, tol=None):
     -------
     Trajectory
         The kept states and a :class:`ForwardInfo`. A NaN or infinity stops the
-        pass with status NON_FINITE.
+        pass with status NON_FINITE. On a device the residuals reach the host
+        every ``HOST_SYNC_EVERY`` steps (one transfer), so either stop may come
+        up to that many steps late; the kept states are the last ones computed.
     """
     if int(steps) != steps or steps < 1:
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
@@ -90,7 +92,8 @@ def forward(dynamics, h0, params, steps, *, inputs=None, keep=2, tol=None):
     params = prepare(dynamics, params)
     tail = collections.deque([h0], maxlen=keep)
     residuals = []
-    status = Status.MAX_ITER
+    batch = HostBatch()
+    status = None
     h = h0
     for t in range(int(steps)):
         h_next = dynamics.step(h, params, x_at(t))
@@ -99,15 +102,26 @@ def forward(dynamics, h0, params, steps, *, inputs=None, keep=2, tol=None):
                 f"step returned a state of shape {tuple(h_next.shape)} for h0 of "
                 f"shape {tuple(h0.shape)}"
             )
-        r = kernels.diff_norm(h_next, h)
-        residuals.append(r)
+        scale = norm(h_next, host=False) if tol is not None else 1.0
+        status = _verdict(
+            batch.add(kernels.diff_norm(h_next, h, host=False), scale), tol, residuals
+        )
         tail.append(h_next)
         h = h_next
-        if not math.isfinite(r):
-            status = Status.NON_FINITE
+        if status is not None:
             break
-        if tol is not None and r <= tol * norm(h_next):
-            status = Status.CONVERGED
-            break
+    status = status or _verdict(batch.flush(), tol, residuals) or Status.MAX_ITER
     info = ForwardInfo(status, len(residuals), residuals, time.perf_counter() - start)
     return Trajectory(list(tail), info)
+
+
+def _verdict(rows, tol, residuals):
+    """Record rows (r, scale) of residuals; NON_FINITE, CONVERGED or None."""
+    status = None
+    for r, scale in rows:
+        residuals.append(r)
+        if not math.isfinite(r):
+            return Status.NON_FINITE
+        if status is None and tol is not None and r <= tol * scale:
+            status = Status.CONVERGED
+    return status

@@ -11,7 +11,7 @@ import warnings
 from . import methods
 from ._array import all_finite, norm
 from .anderson import anderson
-from .backend import get_namespace
+from .backend import get_namespace, synchronize
 from .check import spectral_radius
 from .dynamics import prepare
 from .forward import forward as plain_forward
@@ -101,7 +101,7 @@ def _diagnose(dynamics, traj, params, inputs, method):
         warnings.warn(
             f"estimated spectral radius of J at the last step is {rho:.3g} >= 1: the RBP "
             f"iteration and the Neumann series diverge there"
-            + ("" if method in ("cg",) + KRYLOV else f" ({method} will not converge)")
+            + (f" ({method} will not converge)" if method in ("rbp", "neumann") else "")
             + "; use method='cg' or 'gmres'",
             ContractionWarning,
             stacklevel=3,
@@ -256,6 +256,7 @@ def gradient(
         grads, info = _run_method(
             method, dynamics, traj, params, g, inputs, truncate, tol, eta, seed, alpha
         )
+    synchronize(traj.h)  # the clock must not stop while device kernels still run
     info.forward = traj.info
     info.wall_time = time.perf_counter() - start
     info.peak_bytes = peak.bytes

@@ -15,9 +15,8 @@ class _Peak:
 
 def _cupy_hook(cupy, peak):
     class PeakHook(cupy.cuda.MemoryHook):
-        name = "rbptk_peak"
-
         def __init__(self):
+            self.name = f"rbptk_peak_{id(self)}"  # unique: nested blocks each get one
             self.current = 0
 
         def malloc_postprocess(self, **kw):

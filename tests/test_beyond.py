@@ -89,19 +89,25 @@ def test_minres_on_a_symmetric_jacobian():
     assert info.status is rbptk.Status.CONVERGED and rel(grads["w"], exact) <= 1e-8
 
 
-def test_krylov_on_cupy(cupy):
-    model, params, h_star, g, exact, _ = affine_problem(rho=0.9)
+@pytest.mark.parametrize("solver", rbptk.KRYLOV)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_krylov_on_cupy(cupy, solver, dtype):
+    model, params, h_star, g, exact, _ = affine_problem(rho=0.9)  # symmetric J, for minres
     grads, info = rbptk.gradient(
         model,
-        cupy.asarray(h_star),
-        to_xp(cupy, params),
-        cupy.asarray(g),
-        method="gmres",
+        cupy.asarray(h_star, dtype=dtype),
+        {k: cupy.asarray(v, dtype=dtype) for k, v in params.items()},
+        cupy.asarray(g, dtype=dtype),
+        method=solver,
         steps=5,
         truncate=60,
-        tol=1e-12,
+        tol=1e-12 if dtype == "float64" else 1e-5,
     )
-    assert rel(grads["w"], exact) <= 1e-8
+    assert all(v.dtype == cupy.dtype(dtype) for v in grads.values())
+    assert info.status is rbptk.Status.CONVERGED and info.iterations >= 1
+    # cond(I - A) <= 10: the solver's tolerance times 10, plus rounding
+    bound = 1e-10 if dtype == "float64" else 10 * (1e-5 + 100 * np.finfo(np.float32).eps)
+    assert rel(grads["w"], exact) <= bound
 
 
 def test_krylov_refuses_other_namespaces():

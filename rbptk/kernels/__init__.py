@@ -43,15 +43,20 @@ def adam_update(p, g, m, v, lr, b1, b2, c1, c2, eps):
     return _implementation("adam_update", p, g)(p, g, m, v, lr, b1, b2, c1, c2, eps)
 
 
-def diff_norm(a, b):
-    """||a - b|| over all entries as a Python float (same shapes)."""
-    return _implementation("diff_norm", a, b)(a, b)
+def diff_norm(a, b, *, host=True):
+    """||a - b|| over all entries (same shapes; on the CPU one float64 pass with
+    no temporary). A Python float; with ``host=False`` on a device, a 0-d array
+    left there (no transfer; see :class:`rbptk._array.HostBatch`)."""
+    value = _implementation("diff_norm", a, b)(a, b)
+    return float(value) if host else value
 
 
-def vdot(a, b):
-    """<a, b> = sum(a * b) over all entries as a Python float (same shapes; on
-    the CPU one pass in float64 with no temporary)."""
-    return _implementation("vdot", a, b)(a, b)
+def vdot(a, b, *, host=True):
+    """<a, b> = sum(a * b) over all entries (same shapes; on the CPU one float64
+    pass with no temporary). A Python float; with ``host=False`` on a device, a
+    0-d array left there."""
+    value = _implementation("vdot", a, b)(a, b)
+    return float(value) if host else value
 
 
 def spmm(A, X):

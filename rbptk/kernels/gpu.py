@@ -75,7 +75,11 @@ def gru_forward(gi, gh, b_ih, b_hh, h):
         """,
     )
     D = h.shape[1]
-    out, r, z, c = (cupy.empty_like(h) for _ in range(4))
+    # h' in Fortran order: cuSPARSE's SpMM wants its dense operand so, and CuPy
+    # copies a C-ordered one at every A @ h (measured on an H200: 98 -> 71 us
+    # per product on Cora, 115 -> 84 us on Pubmed)
+    out = cupy.empty(h.shape, dtype=h.dtype, order="F")
+    r, z, c = (cupy.empty_like(h) for _ in range(3))
     k(*_thirds(gi, D), *_thirds(gh, D), h, out, r, z, c)
     return out, r, z, c, gh[:, 2 * D :]
 

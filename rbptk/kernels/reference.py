@@ -25,16 +25,18 @@ def adam_update(p, g, m, v, lr, b1, b2, c1, c2, eps):
 
 
 def diff_norm(a, b):
-    """||a - b||, the Euclidean norm over all entries, as a Python float."""
+    """||a - b||, the Euclidean norm over all entries, as a 0-d array of the
+    arrays' namespace (left on the device: no host transfer)."""
     xp = get_namespace(a, b)
     d = a - b
-    return float(xp.sqrt(xp.sum(d * d)))
+    return xp.sqrt(xp.sum(d * d))
 
 
 def vdot(a, b):
-    """<a, b> = sum(a * b) over all entries, as a Python float."""
+    """<a, b> = sum(a * b) over all entries, as a 0-d array of the arrays'
+    namespace (left on the device: no host transfer)."""
     xp = get_namespace(a, b)
-    return float(xp.sum(a * b))
+    return xp.sum(a * b)
 
 
 def spmm(A, X):

@@ -26,30 +26,64 @@ def check_iterations(K):
 
 
 class ResidualMonitor:
-    """Watch a residual sequence r_1, r_2, ... of an iteration that should contract.
+    """Watch the residuals r_1, r_2, ... of an iteration that should contract.
 
-    ``update(r, scale)`` returns a final status or None (keep going):
-    NON_FINITE for NaN/inf, CONVERGED when ``r <= tol * scale``, DIVERGED when
-    r exceeds ``blowup`` times the smallest residual so far. After the last
-    iteration, ``final()`` returns DIVERGED when the last residual is larger than
-    the first (the iteration grew instead of contracting), else MAX_ITER.
+    ``feed(rows)`` takes rows ``(r, scale)`` (from :class:`rbptk._array.HostBatch`)
+    and returns a final status, or None to keep going: NON_FINITE when r is NaN
+    or infinite (wherever it falls in the rows), else the first of CONVERGED
+    (``r <= tol * scale``) and DIVERGED (r above ``blowup`` times the smallest
+    residual so far, kept as a running minimum: O(1) work per iteration).
+
+    ``final()``, after the last iteration, returns DIVERGED when the iteration
+    did not contract: the observed contraction factor over the tail,
+    q = exp(slope of the least-squares line through log r_k over the last
+    m = max(2, n // 4) of n residuals), is >= 1 (a fitted slope, not one ratio,
+    so that an oscillating but contracting sequence, e.g. from a complex pair
+    of eigenvalues, is not flagged), or r_n > r_1; unless r_n has reached the
+    rounding floor r_n <= 64 eps scale_n. Else MAX_ITER.
     """
 
-    def __init__(self, tol=None, blowup=1e4):
+    def __init__(self, tol=None, eps=2.2e-16, blowup=1e4):
         self.tol = tol
+        self.eps = eps
         self.blowup = blowup
         self.residuals = []
+        self.smallest = math.inf
+        self.last_scale = 1.0
 
-    def update(self, r, scale=1.0):
-        self.residuals.append(r)
-        if not math.isfinite(r):
-            return Status.NON_FINITE
-        if self.tol is not None and r <= self.tol * scale:
-            return Status.CONVERGED
-        if r > self.blowup * min(self.residuals):
-            return Status.DIVERGED
-        return None
+    def feed(self, rows):
+        status = None
+        for r, scale in rows:
+            self.residuals.append(r)
+            self.last_scale = scale
+            if not math.isfinite(r):
+                return Status.NON_FINITE
+            self.smallest = min(self.smallest, r)
+            if status is None and self.tol is not None and r <= self.tol * scale:
+                status = Status.CONVERGED
+            elif status is None and r > self.blowup * self.smallest:
+                status = Status.DIVERGED
+        return status
 
     def final(self):
         r = self.residuals
-        return Status.DIVERGED if len(r) > 1 and r[-1] > r[0] else Status.MAX_ITER
+        n = len(r)
+        if n < 2 or r[-1] <= 64 * self.eps * self.last_scale:
+            return Status.MAX_ITER
+        if r[-1] > r[0] or tail_factor(r[-max(2, n // 4) :]) >= 1.0:
+            return Status.DIVERGED
+        return Status.MAX_ITER
+
+
+def tail_factor(residuals):
+    """exp of the least-squares slope of log r_k against k: the observed
+    per-iteration contraction factor (inf when a residual is 0 after a
+    non-zero one cannot be logged: treated as contracting, so 0.0)."""
+    if min(residuals) <= 0.0:
+        return 0.0
+    m = len(residuals)
+    logs = [math.log(v) for v in residuals]
+    k_mean, log_mean = (m - 1) / 2, sum(logs) / m
+    cov = sum((k - k_mean) * (y - log_mean) for k, y in enumerate(logs))
+    var = sum((k - k_mean) ** 2 for k in range(m))
+    return math.exp(cov / var)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import time
 
-from .._array import all_finite, norm, tree_add
+from .._array import HostBatch, all_finite, norm, tree_add
 from ..dynamics import prepare
 from ..forward import as_input_fn
 from ..info import AdjointInfo, Status
@@ -19,6 +20,12 @@ def _back_one_step(lin, u, need_vjp):
     if need_vjp and hasattr(lin, "vjp_and_params"):
         return lin.vjp_and_params(u)
     return (lin.vjp(u) if need_vjp else None), lin.vjp_params(u)
+
+
+def _finite_rows(rows, residuals):
+    """Record rows (||u_t||,); False once one is NaN or infinite."""
+    residuals.extend(r for (r,) in rows)
+    return all(math.isfinite(r) for (r,) in rows)
 
 
 def _summed(vjp_params_sum, pending):
@@ -54,7 +61,9 @@ def bptt(dynamics, traj, params, g, *, inputs=None, K=None):
     -------
     grads : dict of arrays
     info : AdjointInfo
-        Status CONVERGED (a finite, exact result) or NON_FINITE; residuals are
+        Status CONVERGED (a finite, exact result) or NON_FINITE (a cotangent
+        norm ||u_t|| or a gradient entry is NaN or infinite; on a device the
+        norms reach the host every ``HOST_SYNC_EVERY`` steps); residuals are
         ||u_t|| per step.
     """
     start = time.perf_counter()
@@ -67,6 +76,7 @@ def bptt(dynamics, traj, params, g, *, inputs=None, K=None):
     T, first = traj.info.steps, traj.first
     info = AdjointInfo("bptt" if K == T else "tbptt", Status.CONVERGED)
     u, grads = g, None
+    batch = HostBatch()
     summed = getattr(dynamics, "vjp_params_sum", None)
     pending = []  # (linearization, cotangent) pairs awaiting vjp_params_sum
     for i, t in enumerate(range(T - 1, T - 1 - K, -1)):
@@ -85,13 +95,14 @@ def bptt(dynamics, traj, params, g, *, inputs=None, K=None):
         if need_vjp:
             u = u_next
             info.n_vjp += 1
-            info.residuals.append(norm(u))
-            if not all_finite(u):
+            if not _finite_rows(batch.add(norm(u, host=False)), info.residuals):
                 info.status = Status.NON_FINITE
                 break
     if pending:
         grads = tree_add(grads, _summed(summed, pending))
-    if not all(all_finite(v) for v in grads.values()):
+    if not _finite_rows(batch.flush(), info.residuals) or not all(
+        all_finite(v) for v in grads.values()
+    ):
         info.status = Status.NON_FINITE
     info.wall_time = time.perf_counter() - start
     return grads, info

@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 import time
 
-from .._array import vdot
+import numpy as np
+
+from .._array import HostBatch, host_floats, vdot
+from ..backend import get_namespace
 from ..info import AdjointInfo, Status
 from ._common import check_iterations, linearize_last
 
@@ -40,7 +43,10 @@ def cg(dynamics, traj, params, g, *, inputs=None, K=20, tol=1e-5, eta=1e-5):
     -------
     grads : dict of arrays
     info : AdjointInfo
-        Residuals are ||r_i||. BREAKDOWN when <p, M p> <= 0.
+        Residuals are ||r_i||. BREAKDOWN when <p, M p> <= 0. On a device the
+        step lengths stay there (a breakdown step is applied as a zero step) and
+        the checks run every ``HOST_SYNC_EVERY`` iterations, so a stop may come
+        that many iterations late; z is then the last good iterate.
     """
     start = time.perf_counter()
     K = check_iterations(K)
@@ -55,35 +61,52 @@ def cg(dynamics, traj, params, g, *, inputs=None, K=20, tol=1e-5, eta=1e-5):
 
     b = g - lin.jvp(g)
     z, r, p = 0 * b, b, b
-    rr = vdot(r, r)
-    b_norm = math.sqrt(rr)
+    rr = vdot(r, r, host=False)
+    b_norm = math.sqrt(host_floats([rr])[0])
     if b_norm == 0.0:  # g = J g: z = 0 solves the system
         info.status, K = Status.CONVERGED, 0
+    batch = HostBatch()
     for _ in range(K):
         Mp = normal_matvec(p)
-        pMp = vdot(p, Mp)
-        info.iterations += 1
-        if not math.isfinite(pMp):
-            info.status = Status.NON_FINITE
-            break
-        if pMp <= 0.0:
-            info.status = Status.BREAKDOWN
-            break
-        alpha = rr / pMp
+        pMp = vdot(p, Mp, host=False)
+        alpha = _ratio(rr, pMp)  # 0 on breakdown: z and r stay as they were
         z = z + alpha * p
         r = r - alpha * Mp
-        rr_new = vdot(r, r)
-        info.residuals.append(math.sqrt(rr_new))
-        if not math.isfinite(rr_new):
-            info.status = Status.NON_FINITE
+        rr_new = vdot(r, r, host=False)
+        info.iterations += 1
+        status = _verdict(batch.add(pMp, rr_new), tol * b_norm, info.residuals)
+        if status is not None:
+            info.status = status
             break
-        if math.sqrt(rr_new) <= tol * b_norm:
-            info.status = Status.CONVERGED
-            break
-        p = r + (rr_new / rr) * p
+        p = r + _ratio(rr_new, rr) * p
         rr = rr_new
+    else:
+        info.status = _verdict(batch.flush(), tol * b_norm, info.residuals) or info.status
     info.n_jvp = info.iterations + 1
     info.n_vjp = info.iterations
     grads = lin.vjp_params(z)
     info.wall_time = time.perf_counter() - start
     return grads, info
+
+
+def _ratio(a, b):
+    """a / b where b > 0, else 0 (a Python float, or a 0-d array on a device)."""
+    if isinstance(b, float):
+        return a / b if b > 0.0 else 0.0
+    xp = get_namespace(b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return xp.where(b > 0, a / b, xp.zeros_like(b))
+
+
+def _verdict(rows, target, residuals):
+    """Record rows (<p, M p>, ||r||^2); the first of NON_FINITE, BREAKDOWN,
+    CONVERGED among them, or None."""
+    residuals.extend(math.sqrt(rr) if rr >= 0 else rr for _, rr in rows)
+    for pMp, rr in rows:
+        if not (math.isfinite(pMp) and math.isfinite(rr)):
+            return Status.NON_FINITE
+        if pMp <= 0.0:
+            return Status.BREAKDOWN
+        if math.sqrt(rr) <= target:
+            return Status.CONVERGED
+    return None

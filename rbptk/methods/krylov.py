@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 import time
 
-from .._array import norm
+import numpy as np
+
+from .._array import host_floats, norm
 from ..backend import get_namespace
 from ..info import AdjointInfo, Status
 from ._common import check_iterations, linearize_last
@@ -14,7 +16,7 @@ from ._common import check_iterations, linearize_last
 SOLVERS = ("gmres", "bicgstab", "minres")
 
 
-def _library(xp):
+def _library(xp, solver):
     if xp.__name__ == "numpy":
         import scipy.sparse.linalg as linalg
     elif xp.__name__ == "cupy":
@@ -24,7 +26,50 @@ def _library(xp):
             f"the Krylov methods wrap SciPy / CuPy solvers and need NumPy or CuPy arrays, "
             f"got {xp.__name__} arrays; use method='cg' or 'neumann' for other namespaces"
         )
+    if not hasattr(linalg, solver):
+        raise ValueError(
+            f"method={solver!r} needs {linalg.__name__}.{solver}, which this version lacks "
+            "(CuPy has bicgstab from 14.1 on): upgrade it, or use method='gmres'"
+        )
     return linalg
+
+
+def closed_krylov_dimension(finite, restart):
+    """Dimension of the Krylov space at which CuPy's GMRES broke down, or None.
+
+    ``finite`` says, product by product, whether the operator's input was
+    finite. CuPy's GMRES applies the operator once per cycle to the iterate,
+    then to its basis vectors v_0 .. v_{restart-1}; a basis vector that is NaN
+    means the one before closed the space: v_j = u / H[j, j-1] with
+    H[j, j-1] = 0, at dimension j. Returns that j (>= 1) for the first
+    non-finite input, None when all were finite or the first was an iterate.
+    """
+    for i, ok in enumerate(finite):
+        if not ok:
+            position = i % (restart + 1)  # 0: the iterate, p >= 1: basis vector p - 1
+            return position - 1 if position >= 2 else None
+    return None
+
+
+def solver_keywords(library, solver, *, tol, K, restart, callback):
+    """Keyword arguments for ``linalg.<solver>`` of SciPy or CuPy (``library``
+    "scipy" or "cupy"): the relative tolerance, the iteration cap and a callback.
+
+    The two libraries differ: CuPy's minres takes ``tol`` (SciPy's ``rtol``),
+    and GMRES's ``maxiter`` counts restart cycles in SciPy but inner iterations
+    in CuPy, so both get ``K // restart`` whole cycles of ``restart`` products.
+    """
+    if solver == "minres":
+        return {"rtol" if library == "scipy" else "tol": tol, "maxiter": K, "callback": callback}
+    kw = {"rtol": tol, "atol": 0.0, "maxiter": K, "callback": callback}
+    if solver == "gmres":
+        cycles = max(1, K // restart)
+        kw.update(
+            restart=restart,
+            maxiter=cycles if library == "scipy" else cycles * restart,
+            callback_type="pr_norm",
+        )
+    return kw
 
 
 def krylov(
@@ -42,8 +87,8 @@ def krylov(
     dynamics, traj, params, g, inputs
         As for :func:`rbptk.methods.neumann`.
     K : int, default 100
-        Maximum number of iterations (GMRES: restart cycles x ``restart`` inner
-        iterations are capped at K products in total).
+        Maximum number of iterations (GMRES: K // restart restart cycles of
+        ``restart`` inner iterations each, on SciPy and CuPy alike).
     tol : float, default 1e-8
         Relative residual target ||g - (I - J^T) z|| <= tol ||g||.
     solver : {"gmres", "bicgstab", "minres"}
@@ -53,48 +98,60 @@ def krylov(
     Returns
     -------
     grads : dict of arrays
+        In g's dtype (CuPy's MINRES works in float64 on float32 input).
     info : AdjointInfo
         Status CONVERGED when the final true residual (recomputed with one more
         product) meets ``tol``; MAX_ITER when the solver stopped short; BREAKDOWN
-        when the library reported a breakdown; NON_FINITE on NaN. ``residuals``
-        holds the solver's per-iteration residual norms where it reports them
-        (GMRES) and the final true relative residual last.
+        when the library reported a breakdown; NON_FINITE on NaN. ``iterations``
+        counts inner iterations. ``residuals`` holds the solver's relative
+        residual norms where it reports them (GMRES: per inner iteration on
+        SciPy, per restart cycle on CuPy, whose callback runs once a cycle) and
+        the final true relative residual last. On CuPy, a GMRES whose Krylov
+        space closes early (an exact zero in its Hessenberg matrix, which CuPy
+        divides by) is rerun once with ``restart`` set to that space's
+        dimension, where it solves the system exactly.
     """
     if solver not in SOLVERS:
         raise ValueError(f"unknown Krylov solver {solver!r}; choose one of {SOLVERS}")
     start = time.perf_counter()
     K = check_iterations(K)
     xp = get_namespace(g)
-    linalg = _library(xp)
+    linalg = _library(xp, solver)
+    library = "scipy" if xp.__name__ == "numpy" else "cupy"
     lin = linearize_last(dynamics, traj, params, inputs)
     shape, n = tuple(g.shape), int(math.prod(g.shape))
+    restart = min(K, 30, n) if restart is None else min(restart, n)
     info = AdjointInfo(solver, Status.MAX_ITER)
+    finite_inputs = []  # CuPy GMRES: is each product's input finite (kept on the device)
 
     def matvec(z):
         info.n_vjp += 1
+        if library == "cupy" and solver == "gmres":
+            finite_inputs.append(xp.isfinite(xp.sum(z)))
         z = xp.reshape(z, shape)
         return xp.reshape(z - lin.vjp(z), (-1,))
 
     A = linalg.LinearOperator((n, n), matvec=matvec, dtype=g.dtype)
     b = xp.reshape(g, (-1,))
-    history = []
-    kw = {"rtol": tol, "maxiter": K}
-    if solver == "gmres":
-        restart = min(K, 30) if restart is None else restart
-        kw.update(
-            restart=restart,
-            maxiter=max(1, K // restart),
-            atol=0.0,
-            callback=history.append,
-            callback_type="pr_norm",
-        )
+    history = []  # GMRES: relative residual norms; the others: one entry per iteration
+    record = history.append if solver == "gmres" else (lambda _: history.append(0.0))
+    kw = solver_keywords(library, solver, tol=tol, K=K, restart=restart, callback=record)
+    try:
+        z, code = getattr(linalg, solver)(A, b, **kw)
+    except np.linalg.LinAlgError:  # CuPy's GMRES: NaN reached its host least squares
+        if not finite_inputs:
+            raise
+        z, code = xp.full_like(b, math.nan), -1
+    dim = closed_krylov_dimension(host_floats(finite_inputs), restart) if finite_inputs else None
+    if dim is not None:
+        history.clear()
+        restart = dim
+        kw = solver_keywords(library, solver, tol=tol, K=K, restart=dim, callback=record)
         z, code = linalg.gmres(A, b, **kw)
-    elif solver == "bicgstab":
-        z, code = linalg.bicgstab(A, b, atol=0.0, callback=lambda _: history.append(None), **kw)
-    else:
-        z, code = linalg.minres(A, b, callback=lambda _: history.append(None), **kw)
-    info.iterations = len(history)
-    info.residuals = [float(h) for h in history if h is not None]
+    z = z.astype(g.dtype, copy=False)
+    per_callback = restart if library == "cupy" and solver == "gmres" else 1
+    info.iterations = len(history) * per_callback
+    info.residuals = host_floats(history) if solver == "gmres" else []
     true_residual = norm(b - matvec(z)) / max(norm(b), 1e-300)
     info.residuals.append(true_residual)
     code = int(code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .._array import norm
+from .._array import HostBatch, eps, norm
 from ..info import AdjointInfo
 from ._common import ResidualMonitor, check_iterations, linearize_last
 
@@ -34,7 +34,8 @@ def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, alpha=1.0
     K : int, default 20
         Number of iterations (>= 1).
     tol : float, optional
-        Stop when ||v_t|| <= tol * ||s_t|| (status CONVERGED).
+        Stop when ||v_t|| <= tol * ||s_t|| (status CONVERGED; on a device up to
+        ``HOST_SYNC_EVERY`` - 1 iterations later, see :class:`rbptk._array.HostBatch`).
     alpha : float, default 1.0
         Damping (step size) of the series; 1 is the paper's Algorithm 2.
 
@@ -42,15 +43,17 @@ def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, alpha=1.0
     -------
     grads : dict of arrays
     info : AdjointInfo
-        Residuals are ||v_t||. DIVERGED when they grow (the series does not
-        converge when the spectral radius of J is >= 1).
+        Residuals are ||v_t||. DIVERGED when they do not contract over the
+        tail (the series does not converge when the spectral radius of J is
+        >= 1; the rule is :class:`rbptk.methods._common.ResidualMonitor`'s).
     """
     start = time.perf_counter()
     K = check_iterations(K)
     if not alpha > 0:
         raise ValueError(f"alpha must be > 0, got {alpha!r}")
     lin = linearize_last(dynamics, traj, params, inputs)
-    monitor = ResidualMonitor(tol)
+    monitor = ResidualMonitor(tol, eps(g))
+    batch = HostBatch()
     info = AdjointInfo("neumann", None)
     v = g if alpha == 1.0 else alpha * g
     s = v
@@ -58,10 +61,10 @@ def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, alpha=1.0
         v = lin.vjp(v) if alpha == 1.0 else (1 - alpha) * v + alpha * lin.vjp(v)
         s = s + v
         info.iterations += 1
-        info.status = monitor.update(norm(v), norm(s) if tol is not None else 1.0)
+        info.status = monitor.feed(batch.add(norm(v, host=False), norm(s, host=False)))
         if info.status is not None:
             break
-    info.status = info.status or monitor.final()
+    info.status = info.status or monitor.feed(batch.flush()) or monitor.final()
     info.n_vjp = info.iterations
     info.residuals = monitor.residuals
     grads = lin.vjp_params(s)

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from .. import kernels
-from .._array import norm, uniform_like
+from .._array import HostBatch, eps, norm, uniform_like
 from ..info import AdjointInfo
 from ._common import ResidualMonitor, check_iterations, linearize_last
 
@@ -29,7 +29,9 @@ def rbp(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, seed=None):
     K : int, default 20
         Maximum number of iterations.
     tol : float, optional
-        Stop when ||z_i - z_{i-1}|| <= tol * ||z_i|| (status CONVERGED).
+        Stop when ||z_i - z_{i-1}|| <= tol * ||z_i|| (status CONVERGED; on a
+        device the residuals reach the host every ``HOST_SYNC_EVERY``
+        iterations, so the stop may come up to that many iterations later).
     seed : int or numpy.random.Generator, optional
         Seed of the random start z_0.
 
@@ -37,23 +39,25 @@ def rbp(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, seed=None):
     -------
     grads : dict of arrays
     info : AdjointInfo
-        Residuals are ||z_i - z_{i-1}||.
+        Residuals are ||z_i - z_{i-1}||. DIVERGED when they do not contract
+        (see :class:`rbptk.methods._common.ResidualMonitor`).
     """
     start = time.perf_counter()
     K = check_iterations(K)
     lin = linearize_last(dynamics, traj, params, inputs)
-    monitor = ResidualMonitor(tol)
+    monitor = ResidualMonitor(tol, eps(g))
+    batch = HostBatch()
     info = AdjointInfo("rbp", None)
     z = uniform_like(g, np.random.default_rng(seed))
     for _ in range(K):
         z_new = lin.vjp(z) + g
-        r = kernels.diff_norm(z_new, z)
+        r = kernels.diff_norm(z_new, z, host=False)
         z = z_new
         info.iterations += 1
-        info.status = monitor.update(r, norm(z) if tol is not None else 1.0)
+        info.status = monitor.feed(batch.add(r, norm(z, host=False)))
         if info.status is not None:
             break
-    info.status = info.status or monitor.final()
+    info.status = info.status or monitor.feed(batch.flush()) or monitor.final()
     info.n_vjp = info.iterations
     info.residuals = monitor.residuals
     grads = lin.vjp_params(z)
