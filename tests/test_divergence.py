@@ -38,8 +38,8 @@ def test_a_non_contracting_iteration_is_diverged_and_raises(method):
 def test_the_rule_reads_the_tail():
     def final(residuals, scale=1.0):
         monitor = ResidualMonitor()
-        assert monitor.feed([(r, scale) for r in residuals]) is None
-        return monitor.final()
+        assert monitor.feed([(r, 1.0) for r in residuals]) is None
+        return monitor.final(scale)
 
     shrinking = [0.9**k for k in range(20)]
     assert final(shrinking) is Status.MAX_ITER

@@ -14,6 +14,7 @@ __all__ = [
     "gru_forward",
     "gru_jvp",
     "gru_vjp",
+    "guarded_ratio",
     "spmm",
     "symmetrize_zero_diagonal",
     "vdot",
@@ -57,6 +58,12 @@ def vdot(a, b, *, host=True):
     0-d array left there."""
     value = _implementation("vdot", a, b)(a, b)
     return float(value) if host else value
+
+
+def guarded_ratio(a, b):
+    """a / b where b > 0, else 0, elementwise (same shapes; on CuPy one fused
+    kernel: CG's step lengths on 0-d device arrays)."""
+    return _implementation("guarded_ratio", a, b)(a, b)
 
 
 def spmm(A, X):

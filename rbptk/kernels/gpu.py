@@ -36,6 +36,12 @@ def adam_update(p, g, m, v, lr, b1, b2, c1, c2, eps):
     return out
 
 
+def guarded_ratio(a, b):
+    """a / b where b > 0, else 0, as one ElementwiseKernel."""
+    k = _kernel("guarded_ratio", "T a, T b", "T out", "out = b > 0 ? a / b : (T)0")
+    return k(a, b)
+
+
 def spmm(A, X):
     """A @ X for a cupyx.scipy.sparse CSR matrix (cuSPARSE)."""
     return A @ X

@@ -39,6 +39,13 @@ def vdot(a, b):
     return xp.sum(a * b)
 
 
+def guarded_ratio(a, b):
+    """a / b where b > 0, else 0 (NaN in b gives 0 too)."""
+    xp = get_namespace(a, b)
+    positive = b > 0
+    return xp.where(positive, a / xp.where(positive, b, xp.ones_like(b)), xp.zeros_like(b))
+
+
 def spmm(A, X):
     """A @ X for a sparse CSR matrix A (scipy or cupyx) and a dense matrix X."""
     return A @ X

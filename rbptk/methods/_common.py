@@ -40,7 +40,8 @@ class ResidualMonitor:
     m = max(2, n // 4) of n residuals), is >= 1 (a fitted slope, not one ratio,
     so that an oscillating but contracting sequence, e.g. from a complex pair
     of eigenvalues, is not flagged), or r_n > r_1; unless r_n has reached the
-    rounding floor r_n <= 64 eps scale_n. Else MAX_ITER.
+    rounding floor r_n <= 64 eps scale, ``scale`` the norm of the final iterate
+    (the sum, for Neumann). Else MAX_ITER.
     """
 
     def __init__(self, tol=None, eps=2.2e-16, blowup=1e4):
@@ -49,13 +50,11 @@ class ResidualMonitor:
         self.blowup = blowup
         self.residuals = []
         self.smallest = math.inf
-        self.last_scale = 1.0
 
     def feed(self, rows):
         status = None
         for r, scale in rows:
             self.residuals.append(r)
-            self.last_scale = scale
             if not math.isfinite(r):
                 return Status.NON_FINITE
             self.smallest = min(self.smallest, r)
@@ -65,10 +64,10 @@ class ResidualMonitor:
                 status = Status.DIVERGED
         return status
 
-    def final(self):
+    def final(self, scale):
         r = self.residuals
         n = len(r)
-        if n < 2 or r[-1] <= 64 * self.eps * self.last_scale:
+        if n < 2 or r[-1] <= 64 * self.eps * scale:
             return Status.MAX_ITER
         if r[-1] > r[0] or tail_factor(r[-max(2, n // 4) :]) >= 1.0:
             return Status.DIVERGED

@@ -5,10 +5,8 @@ from __future__ import annotations
 import math
 import time
 
-import numpy as np
-
+from .. import kernels
 from .._array import HostBatch, host_floats, vdot
-from ..backend import get_namespace
 from ..info import AdjointInfo, Status
 from ._common import check_iterations, linearize_last
 
@@ -93,9 +91,7 @@ def _ratio(a, b):
     """a / b where b > 0, else 0 (a Python float, or a 0-d array on a device)."""
     if isinstance(b, float):
         return a / b if b > 0.0 else 0.0
-    xp = get_namespace(b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return xp.where(b > 0, a / b, xp.zeros_like(b))
+    return kernels.guarded_ratio(a, b)
 
 
 def _verdict(rows, target, residuals):

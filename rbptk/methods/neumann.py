@@ -61,10 +61,11 @@ def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, alpha=1.0
         v = lin.vjp(v) if alpha == 1.0 else (1 - alpha) * v + alpha * lin.vjp(v)
         s = s + v
         info.iterations += 1
-        info.status = monitor.feed(batch.add(norm(v, host=False), norm(s, host=False)))
+        scale = norm(s, host=False) if tol is not None else 1.0
+        info.status = monitor.feed(batch.add(norm(v, host=False), scale))
         if info.status is not None:
             break
-    info.status = info.status or monitor.feed(batch.flush()) or monitor.final()
+    info.status = info.status or monitor.feed(batch.flush()) or monitor.final(norm(s))
     info.n_vjp = info.iterations
     info.residuals = monitor.residuals
     grads = lin.vjp_params(s)

@@ -54,10 +54,10 @@ def rbp(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, seed=None):
         r = kernels.diff_norm(z_new, z, host=False)
         z = z_new
         info.iterations += 1
-        info.status = monitor.feed(batch.add(r, norm(z, host=False)))
+        info.status = monitor.feed(batch.add(r, norm(z, host=False) if tol is not None else 1.0))
         if info.status is not None:
             break
-    info.status = info.status or monitor.feed(batch.flush()) or monitor.final()
+    info.status = info.status or monitor.feed(batch.flush()) or monitor.final(norm(z))
     info.n_vjp = info.iterations
     info.residuals = monitor.residuals
     grads = lin.vjp_params(z)
