@@ -9,6 +9,7 @@ pool on the GPU). Comparisons are measured side by side in this one run.
 from __future__ import annotations
 
 import argparse
+import json
 import pathlib
 
 import rbptk
@@ -29,7 +30,16 @@ def main(argv=None):
     parser.add_argument("--sweep-case", default="gnn-cora-contractive")
     parser.add_argument("--backend", default="cpu", choices=["cpu", "gpu"])
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("results/bench"))
+    parser.add_argument(
+        "--show",
+        type=pathlib.Path,
+        metavar="RESULTS_JSON",
+        help="print the tables of a saved results.json (e.g. benchmarks/records/*.json) and exit",
+    )
     args = parser.parse_args(argv)
+    if args.show is not None:
+        show(json.loads(args.show.read_text()))
+        return
     if args.repeats < 5:
         print("note: fewer than 5 repeats; figures are less reliable than the README's")
     common.setup_backend(args.backend)
@@ -68,6 +78,22 @@ def main(argv=None):
     plots = sweep.plot(results["sweep"], args.out) if "sweep" in results else []
     path = common.write_results(args.out, results)
     print(f"\nwrote {path}" + "".join(f", {p}" for p in plots))
+
+
+def show(results):
+    """The tables of a saved run, as the run printed them."""
+    print(
+        f"{results['date']}, {results['machine']}, backend {results['backend']}, "
+        f"medians of {results['repeats']} repeats"
+    )
+    if "methods" in results:
+        print("\n" + methods_table(results["methods"]))
+    if "sweep" in results:
+        print("\n" + sweep_table(results["sweep"]))
+    if "kernels" in results:
+        print("\n" + kernel_table(results["kernels"]["rows"]))
+    if results.get("peers"):
+        print("\n" + peers.table(results["peers"]))
 
 
 def methods_table(rows):

@@ -91,12 +91,36 @@ def progress(iterable, total, desc, quiet=False):
     return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True)
 
 
+SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16", "amx_tile")
+
+
+def cpu_model():
+    """CPU model name and its SIMD flags (from /proc/cpuinfo on Linux)."""
+    try:
+        info = pathlib.Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line and "\t" in line)
+    name = fields.get("model name\t", "unknown CPU").strip()
+    flags = set(fields.get("flags\t\t", "").split())
+    simd = [f for f in SIMD_FLAGS if f in flags]
+    return f"{name} ({', '.join(simd) or 'no AVX2'})"
+
+
 def machine():
-    """One line describing this machine, for results and README tables."""
-    return (
-        f"{platform.machine()} {os.cpu_count()} cores, {platform.system()}, "
+    """One line describing this machine, for results and README tables: CPU
+    model and SIMD flags, cores, Python, NumPy, and the CUDA device when the
+    GPU backend is in use."""
+    line = (
+        f"{cpu_model()}, {os.cpu_count()} cores, {platform.system()}, "
         f"Python {platform.python_version()}, NumPy {np.__version__}"
     )
+    if rbptk.get_backend() == "gpu":
+        import cupy
+
+        name = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+        line += f", {name}, CuPy {cupy.__version__}"
+    return line
 
 
 def _jsonable(obj):
