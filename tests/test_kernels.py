@@ -20,10 +20,14 @@ def test_symmetrize_cpu(n, dtype):
 def test_reductions_cpu(dtype):
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((31, 7)).astype(dtype) for _ in range(2))
-    tol = 1e-6 if dtype == np.float32 else 1e-13
-    assert kernels.diff_norm(a, b) == pytest.approx(reference.diff_norm(a, b), rel=tol)
-    assert kernels.vdot(a, b) == pytest.approx(reference.vdot(a, b), rel=tol)
-    assert kernels.vdot(a.T, b.T) == pytest.approx(reference.vdot(a, b), rel=tol)
+    # summation bounds (Higham 3.1): n eps, times sum|a b| / |sum a b| for the
+    # inner product, whose terms cancel; the sum of squares does not
+    n, eps = a.size, float(np.finfo(dtype).eps)
+    cancel = float(np.sum(np.abs(a * b), dtype=np.float64) / abs(np.sum(a * b, dtype=np.float64)))
+    norm_tol, dot_tol = n * eps, n * eps * cancel
+    assert kernels.diff_norm(a, b) == pytest.approx(reference.diff_norm(a, b), rel=norm_tol)
+    assert kernels.vdot(a, b) == pytest.approx(reference.vdot(a, b), rel=dot_tol)
+    assert kernels.vdot(a.T, b.T) == pytest.approx(reference.vdot(a, b), rel=dot_tol)
     assert kernels.diff_norm(a, a) == 0.0
     for bad in (np.nan, np.inf):  # a blow-up must show in the norms
         c = a.copy()
