@@ -152,8 +152,37 @@ def dot_test(linearization, v, u):
     return abs(a - b) / max(abs(a), abs(b), 1e-300)
 
 
-def check_dynamics(dynamics, h, params, x=None, *, rtol=1e-6, eps=1e-6, seed=0):
-    """Run every check on one model at one state; raise if any error exceeds ``rtol``.
+STATES = ("random", "given")
+
+
+def check_dynamics(dynamics, h, params, x=None, *, rtol=1e-6, eps=1e-6, seed=0, state="random"):
+    """Run every check on one model; raise if any error exceeds ``rtol``.
+
+    A check can only fail where the products it compares are not zero: at
+    h = 0 a tanh RNN's dF/dW = u h^T vanishes, so a wrong dL/dW would pass
+    there. By default the checks therefore run at a seeded random state,
+    h + N(0, 1) draws, in random directions; ``state="given"`` checks at ``h``
+    itself. Either way a product that is exactly zero at the point of the check
+    (J v, J^T u, or any parameter's (dF/dparams)^T u) is refused with a
+    ValueError naming it.
+
+    Parameters
+    ----------
+    dynamics : Dynamics
+    h : array
+        A state of the right shape (use float64); with ``state="random"`` the
+        checks run at h + N(0, 1) draws.
+    params : dict of arrays
+    x : optional
+        Step input.
+    rtol : float, default 1e-6
+        Largest relative error accepted. Central differences with step ``eps``
+        = 1e-6 in float64 have an error floor of about eps_mach / eps + eps^2,
+        1e-10 relative, so 1e-6 leaves room for curvature and still fails on
+        a product off by 1e-4 or more.
+    eps : float, default 1e-6
+    seed : int, default 0
+    state : {"random", "given"}, default "random"
 
     Returns
     -------
@@ -164,8 +193,15 @@ def check_dynamics(dynamics, h, params, x=None, *, rtol=1e-6, eps=1e-6, seed=0):
     ------
     AssertionError
         Listing every check whose relative error exceeds ``rtol``.
+    ValueError
+        Unknown ``state``, or a product that vanishes at the point of the check.
     """
+    if state not in STATES:
+        raise ValueError(f"state must be one of {STATES}, got {state!r}")
     rng = _rng(seed)
+    if state == "random":
+        h = h + normal_like(h, rng)
+    _refuse_vanishing_products(dynamics, h, params, x, rng)
     errors = {
         "jvp": jvp_error(dynamics, h, params, x, eps=eps, seed=seed),
         "vjp": vjp_error(dynamics, h, params, x, eps=eps, seed=seed),
@@ -180,6 +216,20 @@ def check_dynamics(dynamics, h, params, x=None, *, rtol=1e-6, eps=1e-6, seed=0):
         detail = ", ".join(f"{k}: {e:.2e}" for k, e in failed.items())
         raise AssertionError(f"{type(dynamics).__name__} failed checks (rtol={rtol:g}): {detail}")
     return errors
+
+
+def _refuse_vanishing_products(dynamics, h, params, x, rng):
+    """ValueError naming every product that is exactly zero at h for random directions."""
+    lin = _linearize(dynamics, h, params, x)
+    products = {"J v": lin.jvp(normal_like(h, rng)), "J^T u": lin.vjp(normal_like(h, rng))}
+    for name, value in lin.vjp_params(normal_like(h, rng)).items():
+        products[f"vjp_params[{name}]"] = value
+    zero = [name for name, value in products.items() if norm(value) == 0.0]
+    if zero:
+        raise ValueError(
+            f"{', '.join(zero)} vanish at this state for random directions, so a check there "
+            "cannot fail: check at another state (state='random' draws one)"
+        )
 
 
 def spectral_radius(linearization, like, *, iters=200, seed=0):
