@@ -8,25 +8,30 @@ pool on the GPU). Comparisons are measured side by side in this one run.
 
 from __future__ import annotations
 
-import argparse
 import json
 import pathlib
 
 import rbptk
 from problems import common
 
-from . import cases, kernels_bench, peers, sweep
+from . import cases, kernels_bench, peers, scaling, sweep
 from .methods_bench import bench_method
 from .timing import ms
 
+SECTIONS = ("methods", "sweep", "kernels", "scaling", "peers")
+
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = common.Parser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--only", default="methods,sweep,kernels,peers", help="comma-separated sections"
+        "--only", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}"
     )
-    parser.add_argument("--cases", default=",".join(cases.CASES))
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--cases",
+        default=",".join(cases.CASES),
+        help=f"comma-separated, of {', '.join(cases.CASES)}",
+    )
+    parser.add_argument("--repeats", type=common.integer(1), default=5)
     parser.add_argument("--sweep-case", default="gnn-cora-contractive")
     parser.add_argument("--backend", default="cpu", choices=["cpu", "gpu"])
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("results/bench"))
@@ -37,6 +42,15 @@ def main(argv=None):
         help="print the tables of a saved results.json (e.g. benchmarks/records/*.json) and exit",
     )
     args = parser.parse_args(argv)
+    for flag, given, known in (
+        ("--only", args.only, SECTIONS),
+        ("--cases", args.cases, cases.CASES),
+    ):
+        unknown = sorted(set(given.split(",")) - set(known))
+        if unknown:
+            parser.error(
+                f"argument {flag}: unknown {', '.join(unknown)}; choose from {', '.join(known)}"
+            )
     if args.show is not None:
         show(json.loads(args.show.read_text()))
         return
@@ -70,6 +84,9 @@ def main(argv=None):
         rows, bandwidth = kernels_bench.spmm_rows(graphs, args.repeats)
         results["kernels"] = {"rows": rows, "copy_GBps": bandwidth / 1e9}
         print(f"\ncopy bandwidth {bandwidth / 1e9:.1f} GB/s\n" + kernel_table(rows))
+    if "scaling" in sections and not gpu:
+        results["scaling"] = scaling.scaling(repeats=args.repeats)
+        print("\n" + scaling.table(results["scaling"]))
     if "peers" in sections:
         results["peers"] = peers.run(built, args.repeats, gpu)
         if results["peers"]:
@@ -92,6 +109,8 @@ def show(results):
         print("\n" + sweep_table(results["sweep"]))
     if "kernels" in results:
         print("\n" + kernel_table(results["kernels"]["rows"]))
+    if "scaling" in results:
+        print("\n" + scaling.table(results["scaling"]))
     if results.get("peers"):
         print("\n" + peers.table(results["peers"]))
 

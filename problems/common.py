@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import pathlib
 import platform
@@ -19,12 +20,62 @@ METHODS = list(rbptk.METHODS)
 FORWARDS = ["plain", "anderson"]
 
 
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def integer(minimum):
+    """argparse type: an integer >= ``minimum``."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text!r}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+def number(low=None, high=None, *, low_open=False, high_open=False):
+    """argparse type: a finite float in the interval [low, high] (ends open if asked)."""
+    left, right = "(" if low_open else "[", ")" if high_open else "]"
+    interval = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        ok = math.isfinite(value)
+        ok = ok and (low is None or (value > low if low_open else value >= low))
+        ok = ok and (high is None or (value < high if high_open else value <= high))
+        if not ok:
+            raise argparse.ArgumentTypeError(f"must be a number in {interval}, got {text!r}")
+        return value
+
+    parse.__name__ = f"number in {interval}"
+    return parse
+
+
+def check_truncation(parser, args):
+    """TBPTT's K cannot exceed T: refuse it at the command line."""
+    if args.method in ("tbptt", "all") and args.truncate > args.steps:
+        parser.error(
+            f"--truncate {args.truncate} exceeds --steps {args.steps} (tbptt needs K <= T)"
+        )
+
+
 def base_parser(description, out_default):
-    """An ArgumentParser with --method, --forward, --backend, --seed, --dtype, --out,
+    """A :class:`Parser` with --method, --forward, --backend, --seed, --dtype, --out,
     --no-plots, --quiet."""
-    parser = argparse.ArgumentParser(
-        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
+    parser = Parser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument(
         "--method",
         default="all",
@@ -40,11 +91,11 @@ def base_parser(description, out_default):
     )
     parser.add_argument(
         "--backend",
-        default=os.environ.get("RBPTK_BACKEND", "cpu"),
+        default=os.environ.get("RBPTK_BACKEND", "cpu").strip().lower() or "cpu",
         choices=["cpu", "gpu"],
-        help="where arrays live (gpu needs CuPy + CUDA)",
+        help="where arrays live (gpu needs CuPy + CUDA); default from RBPTK_BACKEND",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=integer(0), default=0)
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument(
         "--out",
@@ -64,20 +115,26 @@ def selected_methods(name, forward="plain"):
     if forward == "anderson":
         names = [m for m in names if m not in ("bptt", "tbptt")]
         if not names:
-            raise SystemExit("error: --forward anderson needs rbp, cg, neumann or a Krylov method")
+            print(
+                "error: --forward anderson needs rbp, cg, neumann or a Krylov method",
+                file=sys.stderr,
+            )
+            sys.exit(2)
     return names
 
 
 def setup_backend(name):
     """Switch rbptk to ``name`` and return the array module (numpy or cupy).
 
-    Exits with a message (status 2) when the GPU is asked for and unusable.
+    Exits with a one-line message and status 2 when the name is unknown (e.g.
+    from RBPTK_BACKEND) or the GPU is asked for and unusable.
     """
     try:
         rbptk.set_backend(name)
-    except rbptk.BackendError as err:
-        sys.exit(f"error: {err}")
-    return rbptk.backend.namespace()
+        return rbptk.backend.namespace()
+    except (rbptk.BackendError, ValueError) as err:
+        print(f"error: --backend / RBPTK_BACKEND: {err}", file=sys.stderr)
+        sys.exit(2)
 
 
 def progress(iterable, total, desc, quiet=False):

@@ -187,33 +187,47 @@ def plot(results, out, args):
 
 def main(argv=None):
     parser = common.base_parser(__doc__.split("\n")[0], "results/hopfield")
-    parser.add_argument("--epochs", type=int, default=15, help="passes over the 10 images")
+    parser.add_argument(
+        "--epochs", type=common.integer(1), default=15, help="passes over the 10 images"
+    )
     parser.add_argument("--full", action="store_true", help="the reference's 1000 epochs")
-    parser.add_argument("--steps", type=int, default=50, help="forward steps T")
-    parser.add_argument("--truncate", type=int, default=20, help="K for tbptt/rbp/cg/neumann")
-    parser.add_argument("--hidden", type=int, default=1024, help="hidden units")
-    parser.add_argument("--batch", type=int, default=1, help="images per gradient (1..10)")
-    parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    parser.add_argument("--steps", type=common.integer(1), default=50, help="forward steps T")
+    parser.add_argument(
+        "--truncate", type=common.integer(1), default=20, help="K for tbptt/rbp/cg/neumann"
+    )
+    parser.add_argument("--hidden", type=common.integer(1), default=1024, help="hidden units")
+    parser.add_argument(
+        "--batch", type=common.integer(1), default=1, help="images per gradient (1..10)"
+    )
+    parser.add_argument(
+        "--lr", type=common.number(0, low_open=True), default=1e-3, help="Adam learning rate"
+    )
     parser.add_argument(
         "--train-corrupt",
         action="store_true",
         help="present fresh corruptions in training (denoising variant)",
     )
     parser.add_argument(
-        "--eval-corruptions", type=int, default=5, help="corrupted cues per image at evaluation"
+        "--eval-corruptions",
+        type=common.integer(1),
+        default=5,
+        help="corrupted cues per image at evaluation",
     )
     parser.add_argument(
         "--tol-pixels",
-        type=float,
+        type=common.number(0, 1),
         default=0.02,
         help="retrieved when at most this fraction of pixels is wrong",
     )
-    parser.add_argument("--rho-every", type=int, default=5, help="epochs between rho(J) estimates")
+    parser.add_argument(
+        "--rho-every", type=common.integer(1), default=5, help="epochs between rho(J) estimates"
+    )
     args = parser.parse_args(argv)
     if args.full:
         args.epochs = 1000
     if not 1 <= args.batch <= 10:
-        parser.error("--batch must be between 1 and 10")
+        parser.error(f"argument --batch: must be between 1 and 10 (the images), got {args.batch}")
+    common.check_truncation(parser, args)
     xp = common.setup_backend(args.backend)
     dtype = np.dtype(args.dtype)
     images = clean_images()

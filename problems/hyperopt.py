@@ -13,6 +13,7 @@ updates the meta-parameters.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -38,6 +39,8 @@ def load(n_train=10_000, n_val=10_000):
 
 def minibatch_schedule(n, batch, steps, seed):
     """Index arrays of the T minibatches: reshuffled each epoch, seeded."""
+    if not 1 <= batch <= n:
+        raise ValueError(f"batch must be between 1 and n = {n}, got {batch}")
     rng = np.random.default_rng(seed)
     per_epoch = n // batch
     batches = []
@@ -87,7 +90,8 @@ def meta_train(method, data, args, dtype):
         schedule = minibatch_schedule(len(Xtr), args.batch, args.steps, args.seed + it)
         grads, info = hypergradient(meta, make_inputs(train, schedule, full_last))
         hist["status"][info.status.value] = hist["status"].get(info.status.value, 0) + 1
-        hist["meta_loss"].append(info.extra["loss"])
+        loss = info.extra["loss"]  # None when the inner loop's forward pass failed
+        hist["meta_loss"].append(math.nan if loss is None else loss)
         hist["seconds"].append(info.wall_time)
         if grads is not None and all(rbptk._array.all_finite(g) for g in grads.values()):
             meta = opt.step(meta, grads)
@@ -141,14 +145,26 @@ def plot(results, out):
 def main(argv=None):
     parser = common.base_parser(__doc__.split("\n\n")[0], "results/hyperopt")
     parser.set_defaults(dtype="float64")
-    parser.add_argument("--meta-iters", type=int, default=10)
+    parser.add_argument("--meta-iters", type=common.integer(1), default=10)
     parser.add_argument("--full", action="store_true", help="100 meta-iterations")
-    parser.add_argument("--steps", type=int, default=100, help="inner SGD steps T")
-    parser.add_argument("--truncate", type=int, default=50, help="K for tbptt/rbp/cg/neumann")
-    parser.add_argument("--batch", type=int, default=200)
-    parser.add_argument("--meta-lr", type=float, default=0.05, help="Adam; x0.1 at half-way")
-    parser.add_argument("--n-train", type=int, default=10_000)
+    parser.add_argument("--steps", type=common.integer(1), default=100, help="inner SGD steps T")
+    parser.add_argument(
+        "--truncate", type=common.integer(1), default=50, help="K for tbptt/rbp/cg/neumann"
+    )
+    parser.add_argument("--batch", type=common.integer(1), default=200)
+    parser.add_argument(
+        "--meta-lr",
+        type=common.number(0, low_open=True),
+        default=0.05,
+        help="Adam; x0.1 at half-way",
+    )
+    parser.add_argument("--n-train", type=common.integer(1), default=10_000)
     args = parser.parse_args(argv)
+    common.check_truncation(parser, args)
+    if args.n_train > 50_000:  # the rest of MNIST's 60,000 training images is the validation set
+        parser.error(f"argument --n-train: must be at most 50000, got {args.n_train}")
+    if args.batch > args.n_train:
+        parser.error(f"argument --batch: {args.batch} exceeds --n-train {args.n_train}")
     if args.full:
         args.meta_iters = 100
     common.setup_backend(args.backend)

@@ -62,9 +62,10 @@ class Linearization(Protocol):
 class Dynamics(Protocol):
     """One step of convergent recurrent dynamics and its linearisation.
 
-    Models may also define ``validate(h, params)``, which raises a ``ValueError``
-    that names the offending array when shapes do not fit; the front door calls
-    it before any work.
+    Models may also define ``validate(h, params, x=None)`` (or ``validate(h,
+    params)``), which raises a ``ValueError`` that names the offending array when
+    keys or shapes do not fit; the front door calls it with the first input
+    x_0 before any work.
     """
 
     def step(self, h: Any, params: dict, x: Any = None) -> Any:

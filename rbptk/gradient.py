@@ -8,12 +8,13 @@ import time
 import types
 import warnings
 
-from . import methods
-from ._array import all_finite, norm
+from . import methods, validation
+from ._array import norm
 from .anderson import anderson
-from .backend import get_namespace, synchronize
+from .backend import synchronize
 from .check import spectral_radius
 from .dynamics import prepare
+from .forward import as_input_fn
 from .forward import forward as plain_forward
 from .info import AdjointInfo, ContractionWarning, ConvergenceError, Status, ZeroGradientWarning
 from .memory import peak_memory
@@ -26,27 +27,11 @@ METHODS = PAPER_METHODS + KRYLOV
 FORWARDS = ("plain", "anderson")
 
 
-def _check_inputs(dynamics, h0, params):
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict of arrays, got {type(params).__name__}")
-    xp = get_namespace(h0, *params.values())  # TypeError on mixed array types
-    if not all_finite(h0):
-        raise ValueError("h0 contains NaN or infinite values")
-    for name, p in params.items():
-        if not all_finite(p):
-            raise ValueError(f"params[{name!r}] contains NaN or infinite values")
-    validate = getattr(dynamics, "validate", None)
-    if validate is not None:
-        validate(h0, params)
-    return xp
-
-
-def _check_options(method, steps, truncate, forward_kind):
+def _check_options(method, steps, truncate, forward_kind, tol, forward_tol, eta, alpha):
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    for name, value in (("steps", steps), ("truncate", truncate)):
-        if isinstance(value, bool) or int(value) != value or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    steps = validation.check_count("steps", steps)
+    truncate = validation.check_count("truncate", truncate)
     if method == "tbptt" and truncate > steps:
         raise ValueError(f"truncate={truncate} exceeds steps={steps} for tbptt")
     if forward_kind not in FORWARDS:
@@ -56,20 +41,22 @@ def _check_options(method, steps, truncate, forward_kind):
             f"forward='anderson' returns a fixed point, not a trajectory to back-propagate "
             f"through; use it with rbp, cg, neumann or {', '.join(KRYLOV)}"
         )
+    tol = validation.check_tolerance("tol", tol)
+    forward_tol = validation.check_tolerance("forward_tol", forward_tol)
+    validation.check_tolerance("eta", eta)
+    if validation.check_tolerance("alpha", alpha) == 0:
+        raise ValueError("alpha must be > 0, got 0")
+    return steps, truncate, tol, forward_tol
 
 
-def _loss_gradient(loss_grad, h):
-    """Evaluate dL/dh_T; a callable may return g or (loss, g)."""
-    loss = None
-    g = loss_grad(h) if callable(loss_grad) else loss_grad
-    if isinstance(g, tuple):
-        loss, g = g
-    get_namespace(h, g)
-    if tuple(g.shape) != tuple(h.shape):
-        raise ValueError(f"dL/dh_T has shape {tuple(g.shape)}, the state has {tuple(h.shape)}")
-    if not all_finite(g):
-        raise ValueError("dL/dh_T contains NaN or infinite values")
-    return loss, g
+def _check_inputs(dynamics, h0, params, inputs, steps):
+    validation.check_dynamics_object(dynamics)
+    validation.check_inputs_length(inputs, steps)
+    x0 = as_input_fn(inputs)(0)
+    xp = validation.check_state_and_params(dynamics, h0, params, x0)
+    prepared = prepare(dynamics, params)  # derived arrays (e.g. W = P + P^T), once
+    validation.check_linearization(dynamics.linearize(h0, prepared, x0), dynamics)
+    return xp, prepared
 
 
 def _run_method(method, dynamics, traj, params, g, inputs, K, tol, eta, seed, alpha):
@@ -202,7 +189,8 @@ def gradient(
     Returns
     -------
     grads : dict of arrays or None
-        dL/dparams (None when the forward pass failed and ``strict`` is False).
+        dL/dparams (None when the forward pass failed and ``strict`` is False;
+        ``info.extra`` then still holds ``h`` and ``loss`` = None).
     info : AdjointInfo
         Status, iterations, residual history, jvp/vjp counts, with
         ``info.forward`` (the forward's ForwardInfo and residual history),
@@ -223,13 +211,16 @@ def gradient(
     ConvergenceError
         With ``strict``, on a failed forward pass or adjoint method.
     """
-    _check_options(method, steps, truncate, forward)
-    xp = _check_inputs(dynamics, h0, params)
+    steps, truncate, tol, forward_tol = _check_options(
+        method, steps, truncate, forward, tol, forward_tol, eta, alpha
+    )
+    xp, prepared = _check_inputs(dynamics, h0, params, inputs, steps)
+    given = params
     keep = {"bptt": None, "tbptt": truncate + 1}.get(method, 2)
     start = time.perf_counter()
     no_peak = contextlib.nullcontext(types.SimpleNamespace(bytes=None))
     with peak_memory(gpu=xp.__name__ == "cupy") if track_memory else no_peak as peak:
-        params = prepare(dynamics, params)  # derived arrays (e.g. W = P + P^T), once
+        params = prepared
         if forward == "anderson":
             traj = anderson(
                 dynamics,
@@ -250,12 +241,15 @@ def gradient(
                     f"forward pass produced a non-finite state at step {traj.info.steps}",
                     traj.info,
                 )
-            return None, AdjointInfo(method, Status.NON_FINITE, forward=traj.info)
-        loss, g = _loss_gradient(loss_grad, traj.h)
+            info = AdjointInfo(method, Status.NON_FINITE, forward=traj.info)
+            info.extra.update(h=traj.h, loss=None)
+            return None, info
+        loss, g = validation.loss_and_gradient(loss_grad, traj.h)
         rho = _diagnose(dynamics, traj, params, inputs, method) if diagnose else None
         grads, info = _run_method(
             method, dynamics, traj, params, g, inputs, truncate, tol, eta, seed, alpha
         )
+    validation.check_gradient_keys(grads, given, dynamics)
     synchronize(traj.h)  # the clock must not stop while device kernels still run
     info.forward = traj.info
     info.wall_time = time.perf_counter() - start

@@ -52,7 +52,9 @@ def test_neumann_and_rbp_error_shrinks_as_rho_to_the_K(rho, K):
     grads, _ = run(model, params, h_star, g, "rbp", truncate=K, seed=3)
     z0 = np.random.default_rng(3).random(g.shape)
     err = np.linalg.norm(grads["w"] - exact)
-    assert err <= B * rho**K * np.linalg.norm(z0 - z_star) + floor + rounding(12, K, params, z0, rho)
+    assert err <= B * rho**K * np.linalg.norm(z0 - z_star) + floor + rounding(
+        12, K, params, z0, rho
+    )
 
 
 @pytest.mark.parametrize("rho", [0.5, 0.95])

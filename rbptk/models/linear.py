@@ -18,8 +18,12 @@ class AffineDynamics:
         dL/dA = u h^T,  dL/dB = u w^T,  dL/dw = B^T u,  dL/dc = u.
     """
 
-    def validate(self, h, params):
-        """Raise ValueError naming the array whose shape does not fit."""
+    def validate(self, h, params, x=None):
+        """Raise ValueError naming the array whose shape does not fit (x is unused)."""
+        if set(params) != set("ABwc"):
+            raise ValueError(
+                f"AffineDynamics params must be ['A', 'B', 'c', 'w'], got {sorted(params)}"
+            )
         A, B, w, c = (params[k] for k in "ABwc")
         n = h.shape[0]
         if h.ndim != 1:

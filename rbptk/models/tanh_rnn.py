@@ -36,11 +36,15 @@ class TanhRNN:
         b = 0.1 * rng.standard_normal(n)
         return {k: v.astype(dtype) for k, v in {"W": W, "U": U, "b": b}.items()}
 
-    def validate(self, h, params):
-        """Raise ValueError naming the array whose shape does not fit."""
-        missing = {"W", "U", "b"} - set(params)
-        if missing:
-            raise ValueError(f"TanhRNN params lack {sorted(missing)}")
+    def validate(self, h, params, x=None):
+        """Raise ValueError naming the array whose shape does not fit (h, the
+        parameters, and the first input x against U)."""
+        missing, extra = {"W", "U", "b"} - set(params), set(params) - {"W", "U", "b"}
+        if missing or extra:
+            raise ValueError(
+                f"TanhRNN params must be ['U', 'W', 'b']; missing {sorted(missing)}, "
+                f"unexpected {sorted(extra)}"
+            )
         n = params["W"].shape[0]
         if tuple(params["W"].shape) != (n, n):
             raise ValueError(f"params['W'] must be square, got shape {tuple(params['W'].shape)}")
@@ -52,6 +56,12 @@ class TanhRNN:
             raise ValueError(f"params['b'] must have shape ({n},), got {tuple(params['b'].shape)}")
         if h.ndim not in (1, 2) or h.shape[0] != n:
             raise ValueError(f"state h must have shape ({n},) or ({n}, B), got {tuple(h.shape)}")
+        m = params["U"].shape[1]
+        if x is not None and (x.ndim != h.ndim or x.shape[0] != m or x.shape[1:] != h.shape[1:]):
+            raise ValueError(
+                f"input x has shape {tuple(x.shape)} but params['U'] has shape "
+                f"{tuple(params['U'].shape)}: x must have shape ({m},{' B' if h.ndim == 2 else ''})"
+            )
 
     def _preactivation(self, h, params, x):
         xp = get_namespace(h, *params.values())
