@@ -59,7 +59,8 @@ def main(argv=None):
     common.setup_backend(args.backend)
     gpu = args.backend == "gpu"
     sections = set(args.only.split(","))
-    built = {name: cases.build(name) for name in args.cases.split(",")}
+    needs_cases = sections & {"methods", "kernels", "peers"}
+    built = {name: cases.build(name) for name in args.cases.split(",")} if needs_cases else {}
     results = {"repeats": args.repeats, "backend": args.backend}
     if "methods" in sections:
         rows = []

@@ -144,11 +144,18 @@ def test_diagnose_says_nothing_about_bptt_converging(rnn):
     assert "will not converge" not in str(record[0].message)
 
 
-def test_the_gpu_backend_governs_new_arrays_not_given_ones(rnn, monkeypatch):
-    """README: the backend decides where rbptk.asarray creates arrays; a gradient
-    runs where its arrays live. Asking for gpu with no device fails at once."""
+def test_asking_for_the_gpu_without_a_device_fails_at_once():
     if rbptk.gpu_available():
         pytest.skip("this machine has a CUDA device")
     with pytest.raises(rbptk.BackendError, match="backend 'gpu'"):
         rbptk.set_backend("gpu")
     assert rbptk.get_backend() == "cpu"
+
+
+def test_a_gradient_computes_where_its_arrays_live(rnn, monkeypatch):
+    """README: the backend decides where rbptk creates arrays; rbptk.gradient
+    follows the arrays it is given (NumPy arrays: the CPU, whatever the backend)."""
+    model, params, h0, g, x = rnn
+    monkeypatch.setitem(rbptk.backend._state, "backend", "gpu")
+    grads, _ = grad(model, h0, params, g, inputs=lambda t: x)
+    assert all(isinstance(v, np.ndarray) for v in grads.values())
