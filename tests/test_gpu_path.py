@@ -215,3 +215,27 @@ def test_nested_peak_memory_on_the_cpu():
             b = np.ones(1 << 14)
         del a, b
     assert inner.bytes >= 8 << 14 and outer.bytes >= 8 << 16
+
+
+def test_a_library_without_the_solver_gets_a_clear_error(monkeypatch):
+    # as CuPy < 14.1 lacks bicgstab; shown on SciPy, whose module is importable here
+    monkeypatch.delattr(scipy.sparse.linalg, "bicgstab")
+    model, params, h_star, g, _, _ = affine_problem(rho=0.9)
+    with pytest.raises(ValueError, match=r"method='bicgstab' needs scipy.sparse.linalg.bicgstab"):
+        rbptk.gradient(model, h_star, params, g, method="bicgstab", steps=2)
+
+
+def test_sparse_products_get_fortran_ordered_operands_on_cupy(cupy):
+    import scipy.sparse
+
+    from rbptk.models import GRUGraphNet
+
+    rng = np.random.default_rng(0)
+    Y, W = rng.standard_normal((50, 12)), rng.standard_normal((12, 4))
+    out = rbptk.kernels.matmul_for_spmm(cupy.asarray(Y), cupy.asarray(W))
+    assert out.flags.f_contiguous
+    np.testing.assert_allclose(cupy.asnumpy(out), Y @ W, rtol=1e-12)
+    net = GRUGraphNet(scipy.sparse.random(50, 50, density=0.1, format="csr", random_state=0), 4)
+    params = {k: cupy.asarray(v) for k, v in net.init_params().items()}
+    h = net.step(cupy.asarray(rng.standard_normal((50, 4)), dtype=cupy.float32), params)
+    assert h.flags.f_contiguous  # the next step's A @ h needs no copy

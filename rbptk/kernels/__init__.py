@@ -15,6 +15,7 @@ __all__ = [
     "gru_jvp",
     "gru_vjp",
     "guarded_ratio",
+    "matmul_for_spmm",
     "spmm",
     "symmetrize_zero_diagonal",
     "vdot",
@@ -64,6 +65,13 @@ def guarded_ratio(a, b):
     """a / b where b > 0, else 0, elementwise (same shapes; on CuPy one fused
     kernel: CG's step lengths on 0-d device arrays)."""
     return _implementation("guarded_ratio", a, b)(a, b)
+
+
+def matmul_for_spmm(Y, W):
+    """Y @ W laid out as :func:`spmm` wants its dense operand: C order for the
+    numba kernel, Fortran order for cuSPARSE (computed as (W^T Y^T)^T, which
+    cuBLAS does without a copy), so that no copy happens inside the product."""
+    return _implementation("matmul_for_spmm", Y, W)(Y, W)
 
 
 def spmm(A, X):

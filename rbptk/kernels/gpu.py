@@ -42,6 +42,12 @@ def guarded_ratio(a, b):
     return k(a, b)
 
 
+def matmul_for_spmm(Y, W):
+    """Y @ W in Fortran order, (W^T Y^T)^T: cuSPARSE's SpMM takes it without
+    the copy CuPy makes of a C-ordered operand."""
+    return (W.T @ Y.T).T
+
+
 def spmm(A, X):
     """A @ X for a cupyx.scipy.sparse CSR matrix (cuSPARSE)."""
     return A @ X

@@ -46,6 +46,11 @@ def guarded_ratio(a, b):
     return xp.where(positive, a / xp.where(positive, b, xp.ones_like(b)), xp.zeros_like(b))
 
 
+def matmul_for_spmm(Y, W):
+    """Y @ W (the layout is the backend's concern; see kernels.matmul_for_spmm)."""
+    return Y @ W
+
+
 def spmm(A, X):
     """A @ X for a sparse CSR matrix A (scipy or cupyx) and a dense matrix X."""
     return A @ X

@@ -111,7 +111,7 @@ class _GRULinearization:
 
     def _vjp(self, u, a_gi, a_gh):
         out = a_gh @ self.params["W_hh"]
-        out += kernels.spmm(self.AT, a_gi @ self.params["W_ih"])
+        out += kernels.spmm(self.AT, kernels.matmul_for_spmm(a_gi, self.params["W_ih"]))
         out += u * self.z
         return out
 
