@@ -6,6 +6,8 @@ from __future__ import annotations
 import inspect
 import math
 
+import numpy as np
+
 from ._array import all_finite
 from .backend import get_namespace
 
@@ -26,9 +28,11 @@ SUPPORTED_DTYPES = ("float32", "float64")
 
 def check_count(name, value, minimum=1):
     """``value`` as an int >= ``minimum``; ValueError naming ``name`` otherwise
-    (None, bool, NaN, infinity, fractions and strings included)."""
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or int(value) != value or value < minimum:
+    (None, bool, NaN, infinity, fractions, strings, and floats beyond 2^53,
+    which are no longer exact integers, included)."""
+    ok = isinstance(value, int | float | np.integer) and not isinstance(value, bool | np.bool_)
+    ok = ok and (not isinstance(value, float) or (math.isfinite(value) and abs(value) <= 2**53))
+    if not ok or int(value) != value or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 

@@ -120,7 +120,7 @@ def test_inputs_shorter_than_steps(rnn):
         grad(model, h0, params, g, inputs=[x] * 3)
 
 
-@pytest.mark.parametrize("steps", [None, math.nan, math.inf, "10", True])
+@pytest.mark.parametrize("steps", [None, math.nan, math.inf, 1e300, "10", True])
 def test_steps_that_are_not_counts(rnn, steps):
     model, params, h0, g, x = rnn
     with pytest.raises(ValueError, match="steps must be an integer >= 1"):
