@@ -43,6 +43,14 @@ def test_unsupported_dtypes_are_named(rnn, dtype):
         grad(model, h0.astype(dtype), params, g, inputs=lambda t: x)
 
 
+def test_an_input_of_another_dtype_is_refused(rnn):
+    model, params, h0, g, x = rnn
+    p32 = {k: v.astype(np.float32) for k, v in params.items()}
+    h32 = h0.astype(np.float32)
+    with pytest.raises(TypeError, match="input x is float64 but the state is float32"):
+        grad(model, h32, p32, g.astype(np.float32), inputs=lambda t: x)
+
+
 def test_float32_state_with_float64_params_is_refused(rnn):
     model, params, h0, g, x = rnn
     with pytest.raises(TypeError, match=r"params\['W'\] is float64 but h0 is float32"):

@@ -77,13 +77,13 @@ def arguments(draw):
 def compiled_kernels():
     """Compile the numba kernels for both dtypes first, so that the deadline
     bounds each example's work and not a first call's compilation."""
-    x = np.ones(M)
     for dtype in (np.float64, np.float32):
+        x = np.ones(M, dtype=dtype)
         params = {k: v.astype(dtype) for k, v in BASE.items()}
         for method in rbptk.METHODS:
             h0 = np.full(N, 0.1, dtype=dtype)
             rbptk.gradient(TanhRNN(), h0, params, h0, method=method, steps=3, truncate=2,
-                           inputs=lambda t: x, strict=False)  # fmt: skip
+                           inputs=lambda t, x=x: x, strict=False)  # fmt: skip
 
 
 @settings(max_examples=150, deadline=3000, suppress_health_check=[HealthCheck.too_slow])

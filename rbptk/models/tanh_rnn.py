@@ -57,6 +57,11 @@ class TanhRNN:
         if h.ndim not in (1, 2) or h.shape[0] != n:
             raise ValueError(f"state h must have shape ({n},) or ({n}, B), got {tuple(h.shape)}")
         m = params["U"].shape[1]
+        if x is not None and x.dtype != h.dtype:
+            raise TypeError(
+                f"input x is {x.dtype} but the state is {h.dtype}: U x would promote the "
+                "state; cast them alike"
+            )
         if x is not None and (x.ndim != h.ndim or x.shape[0] != m or x.shape[1:] != h.shape[1:]):
             raise ValueError(
                 f"input x has shape {tuple(x.shape)} but params['U'] has shape "
