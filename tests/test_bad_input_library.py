@@ -27,6 +27,13 @@ def test_input_that_does_not_fit_U_names_x_and_U(rnn):
         grad(model, h0, params, g, inputs=lambda t: np.ones(8))
 
 
+def test_a_scalar_weight_matrix_is_named(rnn):
+    model, params, h0, g, x = rnn
+    params["W"] = np.array(1.0)
+    with pytest.raises(ValueError, match=r"params\['W'\] must be square, got shape \(\)"):
+        grad(model, h0, params, g, inputs=lambda t: x)
+
+
 def test_an_extra_parameter_key_is_refused(rnn):
     model, params, h0, g, x = rnn
     params["V"] = np.ones(3)

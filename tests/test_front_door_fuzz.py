@@ -57,7 +57,7 @@ def arguments(draw):
     if draw(st.integers(0, 5)) == 0:
         params[draw(st.sampled_from(["V", "W", "b"]))] = np.ones(draw(shapes), dtype=dtype)
     if draw(st.integers(0, 5)) == 0:
-        params["U"] = params["U"].astype(draw(dtypes))
+        params["U"] = BASE["U"].astype(draw(dtypes))
     kinds = ["float", "none", "triple", "swapped", "wrong-shape", "nan"]
     return {
         "h0": np.full(pick(st.just((N,)), shapes), 0.1, dtype=dtype),
@@ -86,7 +86,15 @@ def compiled_kernels():
                            inputs=lambda t, x=x: x, strict=False)  # fmt: skip
 
 
-@settings(max_examples=150, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
+# derandomized so CI runs the same examples every time; explore more with
+# pytest tests/test_front_door_fuzz.py --hypothesis-seed=N (2000 examples x 4
+# seeds passed on 2026-12-04 after the fixes they found)
+@settings(
+    max_examples=500,
+    deadline=3000,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(arguments())
 def test_wrong_arguments_raise_only_the_documented_errors(kw):
     x = np.ones(M)

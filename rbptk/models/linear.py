@@ -25,9 +25,9 @@ class AffineDynamics:
                 f"AffineDynamics params must be ['A', 'B', 'c', 'w'], got {sorted(params)}"
             )
         A, B, w, c = (params[k] for k in "ABwc")
-        n = h.shape[0]
         if h.ndim != 1:
             raise ValueError(f"state h must be 1-D, got shape {tuple(h.shape)}")
+        n = h.shape[0]
         if tuple(A.shape) != (n, n):
             raise ValueError(f"params['A'] must have shape ({n}, {n}), got {tuple(A.shape)}")
         if B.ndim != 2 or B.shape[0] != n or tuple(w.shape) != (B.shape[1],):

@@ -45,7 +45,7 @@ class TanhRNN:
                 f"TanhRNN params must be ['U', 'W', 'b']; missing {sorted(missing)}, "
                 f"unexpected {sorted(extra)}"
             )
-        n = params["W"].shape[0]
+        n = params["W"].shape[0] if params["W"].ndim == 2 else -1
         if tuple(params["W"].shape) != (n, n):
             raise ValueError(f"params['W'] must be square, got shape {tuple(params['W'].shape)}")
         if params["U"].ndim != 2 or params["U"].shape[0] != n:
