@@ -141,10 +141,14 @@ def test_program_quick_run(tmp_path):
     )
     assert set(results) == set(rbptk.PAPER_METHODS)
     saved = json.loads((tmp_path / "results.json").read_text())
-    assert {row["method"] for row in saved["table"]} == set(rbptk.PAPER_METHODS)
+    assert [row["method"] for row in saved["table"]] == ["cue", *rbptk.PAPER_METHODS]
     for row in saved["table"]:
-        assert 0.0 <= row["success"] <= 1.0 and 0.0 <= row["pixel_error"] <= 1.0
-        assert row["s_per_grad"] > 0 and row["peak_mb"] > 0
+        for key in ("success", "pixel_error", "nearest_success"):
+            assert 0.0 <= row[key] <= 1.0
+    cue = saved["table"][0]
+    assert cue["nearest_success"] > 0.5 and 0.05 < cue["pixel_error"] < 0.15  # half-erased
+    assert all(row["s_per_grad"] > 0 and row["peak_mb"] > 0 for row in saved["table"][1:])
+    assert saved["config"]["protocol"] == "retrieval" and saved["config"]["batch"] == 10
     assert (tmp_path / "loss_curves.png").stat().st_size > 0
     assert (tmp_path / "retrieval.png").stat().st_size > 0
 
@@ -210,3 +214,13 @@ def test_program_with_anderson_forward_and_gmres(tmp_path):
     plain, acc = saved["forward_study"]
     assert plain["forward"] == "plain" and acc["forward"] == "anderson"
     assert acc["steps"] <= plain["steps"]
+
+
+def test_program_reference_protocol(tmp_path):
+    from problems import hopfield
+
+    argv = ["--protocol", "reference", "--method", "neumann", "--hidden", "16", "--epochs", "1"]
+    hopfield.main([*argv, "--steps", "6", "--truncate", "3", "--quiet", "--no-plots"]
+                  + ["--eval-corruptions", "1", "--out", str(tmp_path)])  # fmt: skip
+    config = json.loads((tmp_path / "results.json").read_text())["config"]
+    assert (config["batch"], config["input_gain"], config["train_corrupt"]) == (1, 0.0, False)
