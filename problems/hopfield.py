@@ -229,6 +229,40 @@ def plot(results, out, args):
     return [out / "loss_curves.png", out / "retrieval.png"]
 
 
+ENCODING_STUDY = [  # (input gain, half-erased cues in training)
+    (0.0, True),
+    (1.0, True),
+    (2.0, True),
+    (4.0, False),
+    (4.0, True),
+    (8.0, True),
+]
+
+
+def encoding_study(net, method, images, args, dtype):
+    """Recall after training with each input encoding and training-cue choice
+    of ENCODING_STUDY (everything else as given); rows for a table."""
+    clean, cues = cues_for_evaluation(images, args)
+    rows = [{"encoding": "cue itself", **scores(cues > 0.5, clean, images, args.tol_pixels)}]
+    for gain, corrupted in ENCODING_STUDY:
+        args.input_gain, args.train_corrupt = gain, corrupted
+        params, history = train(net, method, images, args, None, dtype)
+        rows.append(
+            {
+                "encoding": f"+-{gain:g}" if gain > 0 else "x in {0, 1}",
+                "training_cues": "half-erased" if corrupted else "clean",
+                "final_loss": history["epoch_loss"][-1],
+                **scores_of(evaluate(net, params, images, args, dtype)),
+            }
+        )
+        print(f"  {rows[-1]}", flush=True)
+    return rows
+
+
+def scores_of(evaluation):
+    return {k: evaluation[k] for k in ("pixel_error", "success", "nearest_success")}
+
+
 def main(argv=None):
     parser = common.base_parser(__doc__.split("\n")[0], "results/hopfield")
     parser.add_argument(
@@ -285,6 +319,12 @@ def main(argv=None):
     parser.add_argument(
         "--rho-every", type=common.integer(1), default=5, help="epochs between rho(J) estimates"
     )
+    parser.add_argument(
+        "--study",
+        choices=["encoding"],
+        help="encoding: recall for each input encoding and training-cue choice "
+        "(one method, default neumann; docs/hopfield.md)",
+    )
     args = parser.parse_args(argv)
     protocol = PROTOCOLS[args.protocol]
     args.epochs = 1000 if args.full else args.epochs or protocol["epochs"]
@@ -298,6 +338,8 @@ def main(argv=None):
     dtype = np.dtype(args.dtype)
     images = clean_images()
     net = HopfieldNet(N_PIXELS, args.hidden, N_PIXELS)
+    if args.study == "encoding":
+        return run_encoding_study(net, images, args, dtype)
     results = {}
     for method in common.selected_methods(args.method, args.forward):
         start = time.perf_counter()
@@ -374,3 +416,26 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
+
+
+def run_encoding_study(net, images, args, dtype):
+    method = "neumann" if args.method == "all" else args.method
+    rows = encoding_study(net, method, images, args, dtype)
+    table = common.format_table(
+        rows,
+        [
+            ("encoding", "input encoding", "s"),
+            ("training_cues", "training cues", "s"),
+            ("pixel_error", "pixel error", ".4f"),
+            ("nearest_success", "nearest success", ".2f"),
+            ("success", "success", ".2f"),
+            ("final_loss", "final loss", ".4f"),
+        ],
+    )
+    common.report(
+        args,
+        {"table": rows},
+        f"Hopfield encoding study: {method}, {args.epochs} epochs, batch {args.batch}",
+        table,
+    )
+    return rows

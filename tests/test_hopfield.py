@@ -224,3 +224,14 @@ def test_program_reference_protocol(tmp_path):
                   + ["--eval-corruptions", "1", "--out", str(tmp_path)])  # fmt: skip
     config = json.loads((tmp_path / "results.json").read_text())["config"]
     assert (config["batch"], config["input_gain"], config["train_corrupt"]) == (1, 0.0, False)
+
+
+def test_encoding_study_quick_run(tmp_path):
+    from problems import hopfield
+
+    argv = ["--study", "encoding", "--hidden", "16", "--epochs", "1", "--steps", "6"]
+    rows = hopfield.main([*argv, "--truncate", "3", "--quiet", "--eval-corruptions", "1"]
+                         + ["--out", str(tmp_path)])  # fmt: skip
+    assert [r["encoding"] for r in rows] == ["cue itself", "x in {0, 1}", "+-1", "+-2", "+-4",
+                                             "+-4", "+-8"]  # fmt: skip
+    assert all(0 <= r["pixel_error"] <= 1 for r in rows)
