@@ -414,10 +414,6 @@ def main(argv=None):
     return results
 
 
-if __name__ == "__main__":
-    main()
-
-
 def run_encoding_study(net, images, args, dtype):
     method = "neumann" if args.method == "all" else args.method
     rows = encoding_study(net, method, images, args, dtype)
@@ -439,3 +435,7 @@ def run_encoding_study(net, images, args, dtype):
         table,
     )
     return rows
+
+
+if __name__ == "__main__":
+    main()
