@@ -4,34 +4,31 @@ memory, and the ratio to the roofline of unavoidable products."""
 from __future__ import annotations
 
 import rbptk
-from rbptk import methods as m
 from rbptk.forward import as_input_fn
+from rbptk.registry import spec
 
 from .timing import measure, peak_bytes
 
-RBP_FAMILY = ("rbp", "cg", "neumann")
 
-
-def keep_for(method, K):
-    return {"bptt": None, "tbptt": K + 1}.get(method, 2)
+def keep_for(method, K, T):
+    return spec(method).keep(K, T)
 
 
 def inputs_for(case, method):
-    """RBP-family methods see the full-batch last step where the case defines one."""
-    if method in RBP_FAMILY:
+    """Methods that linearise the last step see the full-batch last step where
+    the case defines one."""
+    if not spec(method).trajectory:
         return case.extra.get("inputs_full_last", case.inputs)
     return case.inputs
 
 
 def adjoint(method, dynamics, traj, params, g, inputs, K):
-    """The backward phase alone, on a forward result."""
-    if method in ("bptt", "tbptt"):
-        return m.bptt(dynamics, traj, params, g, inputs=inputs, K=None if method == "bptt" else K)
-    if method == "rbp":
-        return m.rbp(dynamics, traj, params, g, inputs=inputs, K=K, seed=0)
-    if method == "cg":
-        return m.cg(dynamics, traj, params, g, inputs=inputs, K=K)
-    return m.neumann(dynamics, traj, params, g, inputs=inputs, K=K)
+    """The backward phase alone, on a forward result, with the method's defaults."""
+    method_spec = spec(method)
+    return method_spec.solve(
+        dynamics, traj, params, g, inputs=inputs, K=K, tol=method_spec.default_tol,
+        eta=1e-5, seed=0, alpha=1.0,
+    )  # fmt: skip
 
 
 def loss_gradient(case, h):
@@ -67,7 +64,7 @@ def bench_method(case, method, K=None, T=None, repeats=5, gpu=False, forward_pha
     K, T = K or case.K, T or case.T
     inputs = inputs_for(case, method)
     params = rbptk.dynamics.prepare(case.dynamics, case.params)
-    keep = keep_for(method, K)
+    keep = keep_for(method, K, T)
 
     def fwd():
         return rbptk.forward(case.dynamics, case.h0, params, T, inputs=inputs, keep=keep)

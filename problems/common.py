@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 import rbptk
+from rbptk.registry import spec
 
 METHODS = list(rbptk.METHODS)
 FORWARDS = ["plain", "anderson"]
@@ -113,7 +114,7 @@ def selected_methods(name, forward="plain"):
     Anderson forward pass when ``forward`` is 'anderson')."""
     names = list(rbptk.PAPER_METHODS) if name == "all" else [name]
     if forward == "anderson":
-        names = [m for m in names if m not in ("bptt", "tbptt")]
+        names = [m for m in names if not spec(m).trajectory]
         if not names:
             print(
                 "error: --forward anderson needs rbp, cg, neumann or a Krylov method",

@@ -20,6 +20,7 @@ import numpy as np
 
 import rbptk
 from rbptk.models import MLP, SGDMomentumStep
+from rbptk.registry import spec
 
 from . import common
 from .data.mnist import load_mnist_train
@@ -70,7 +71,7 @@ def meta_train(method, data, args, dtype):
     Xtr, Ytr = train
     opt = rbptk.optim.Adam(lr=args.meta_lr)
     hist = {"meta_loss": [], "seconds": [], "status": {}}
-    full_last = method not in ("bptt", "tbptt")  # methods that linearise the last step only
+    full_last = not spec(method).trajectory  # methods that linearise the last step only
 
     def loss_grad(s):
         w = s[: mlp.size]

@@ -18,25 +18,22 @@ from .forward import as_input_fn
 from .forward import forward as plain_forward
 from .info import AdjointInfo, ContractionWarning, ConvergenceError, Status, ZeroGradientWarning
 from .memory import peak_memory
+from .registry import KRYLOV, METHODS, PAPER_METHODS, spec
 
 __all__ = ["KRYLOV", "METHODS", "PAPER_METHODS", "gradient"]
 
-PAPER_METHODS = ("bptt", "tbptt", "rbp", "cg", "neumann")
-KRYLOV = methods.krylov_solvers
-METHODS = PAPER_METHODS + KRYLOV
 FORWARDS = ("plain", "anderson")
 
 
 def _check_options(method, steps, truncate, forward_kind, tol, forward_tol, eta, alpha):
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    method_spec = spec(method)
     steps = validation.check_count("steps", steps)
     truncate = validation.check_count("truncate", truncate)
     if method == "tbptt" and truncate > steps:
         raise ValueError(f"truncate={truncate} exceeds steps={steps} for tbptt")
     if forward_kind not in FORWARDS:
         raise ValueError(f"unknown forward {forward_kind!r}; choose one of {FORWARDS}")
-    if forward_kind == "anderson" and method in ("bptt", "tbptt"):
+    if forward_kind == "anderson" and method_spec.trajectory:
         raise ValueError(
             f"forward='anderson' returns a fixed point, not a trajectory to back-propagate "
             f"through; use it with rbp, cg, neumann or {', '.join(KRYLOV)}"
@@ -60,23 +57,10 @@ def _check_inputs(dynamics, h0, params, inputs, steps):
 
 
 def _run_method(method, dynamics, traj, params, g, inputs, K, tol, eta, seed, alpha):
-    common = dict(inputs=inputs, K=K)
-    if method in ("bptt", "tbptt"):
-        grads, info = methods.bptt(
-            dynamics, traj, params, g, inputs=inputs, K=None if method == "bptt" else K
-        )
-        info.method = method
-        return grads, info
-    if method == "rbp":
-        return methods.rbp(dynamics, traj, params, g, tol=tol, seed=seed, **common)
-    if method == "cg":
-        return methods.cg(
-            dynamics, traj, params, g, tol=1e-5 if tol is None else tol, eta=eta, **common
-        )
-    if method == "neumann":
-        return methods.neumann(dynamics, traj, params, g, tol=tol, alpha=alpha, **common)
-    return methods.krylov(
-        dynamics, traj, params, g, tol=1e-8 if tol is None else tol, solver=method, **common
+    method_spec = spec(method)
+    tol = method_spec.default_tol if tol is None else tol
+    return method_spec.solve(
+        dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, eta=eta, seed=seed, alpha=alpha
     )
 
 
@@ -216,7 +200,7 @@ def gradient(
     )
     xp, prepared = _check_inputs(dynamics, h0, params, inputs, steps)
     given = params
-    keep = {"bptt": None, "tbptt": truncate + 1}.get(method, 2)
+    keep = spec(method).keep(truncate, steps)
     start = time.perf_counter()
     no_peak = contextlib.nullcontext(types.SimpleNamespace(bytes=None))
     with peak_memory(gpu=xp.__name__ == "cupy") if track_memory else no_peak as peak:
@@ -265,7 +249,7 @@ def gradient(
             ZeroGradientWarning,
             stacklevel=2,
         )
-    failed = info.status.failed or (method in KRYLOV and info.status is not Status.CONVERGED)
+    failed = spec(method).failed(info.status)
     if strict and failed:
         last = info.residuals[-1] if info.residuals else float("nan")
         raise ConvergenceError(

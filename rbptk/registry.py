@@ -1,0 +1,114 @@
+"""Every gradient method, declared once: what it keeps, what it needs, its
+defaults, and which outcomes count as failure. The front door, the benchmarks
+and the programs look methods up here; adding a method is one entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import methods
+from .info import Status
+
+__all__ = ["KRYLOV", "METHODS", "PAPER_METHODS", "REGISTRY", "MethodSpec", "spec"]
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One gradient method.
+
+    Attributes
+    ----------
+    name : str
+    paper : bool
+        One of the five methods of Liao et al. (2018).
+    trajectory : bool
+        Back-propagates through the trajectory (needs the states of the forward
+        pass); False: linearises the last step only (the RBP family and the
+        Krylov solvers, which can also start from an Anderson fixed point).
+    default_tol : float or None
+        Early-stopping tolerance when ``tol`` is None (None: run all K).
+    tol_meaning : str
+        What ``tol`` is relative to, for the docs and error messages.
+    max_iter_fails : bool
+        An exhausted budget counts as failure (the Krylov solvers: their
+        answer is only trusted when it meets ``tol``).
+    solve : callable
+        ``solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha)
+        -> (grads, info)``.
+    """
+
+    name: str
+    paper: bool
+    trajectory: bool
+    default_tol: float | None
+    tol_meaning: str
+    max_iter_fails: bool
+    solve: Callable
+
+    def keep(self, K, steps):
+        """States the forward pass keeps: all T + 1 (BPTT), K + 1 (TBPTT), or
+        the last two (methods that linearise the last step)."""
+        if self.name == "bptt":
+            return None
+        return min(K, steps) + 1 if self.trajectory else 2
+
+    def failed(self, status):
+        """Whether ``status`` is a failure for this method."""
+        return status.failed or (self.max_iter_fails and status is not Status.CONVERGED)
+
+
+def _bptt(name):
+    def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha):
+        grads, info = methods.bptt(
+            dynamics, traj, params, g, inputs=inputs, K=None if name == "bptt" else K
+        )
+        info.method = name
+        return grads, info
+
+    return solve
+
+
+def _rbp(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha):
+    return methods.rbp(dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, seed=seed)
+
+
+def _cg(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha):
+    return methods.cg(dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, eta=eta)
+
+
+def _neumann(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha):
+    return methods.neumann(dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, alpha=alpha)
+
+
+def _krylov(solver):
+    def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha):
+        return methods.krylov(dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, solver=solver)
+
+    return solve
+
+
+_ADJOINT = "the relative residual of the adjoint system (I - J^T) z = g"
+_SPECS = [
+    MethodSpec("bptt", True, True, None, "unused (exact back-propagation)", False, _bptt("bptt")),
+    MethodSpec("tbptt", True, True, None, "unused (exact for its K steps)", False, _bptt("tbptt")),
+    MethodSpec("rbp", True, False, None, "||z_i - z_{i-1}|| / ||z_i||", False, _rbp),
+    MethodSpec("cg", True, False, 1e-5, "||r|| / ||b|| of the normal equations", False, _cg),
+    MethodSpec("neumann", True, False, None, "||v_t|| / ||s_t||", False, _neumann),
+    *(
+        MethodSpec(name, False, False, 1e-8, _ADJOINT, True, _krylov(name))
+        for name in methods.krylov_solvers
+    ),
+]
+REGISTRY = {s.name: s for s in _SPECS}
+PAPER_METHODS = tuple(s.name for s in _SPECS if s.paper)
+KRYLOV = tuple(s.name for s in _SPECS if not s.paper)
+METHODS = tuple(REGISTRY)
+
+
+def spec(method):
+    """The :class:`MethodSpec` of ``method``; ValueError naming the choices otherwise."""
+    try:
+        return REGISTRY[method]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}") from None
