@@ -176,6 +176,7 @@ def main(argv=None):
     parser.add_argument("--weight-decay", type=common.number(0), default=5e-4)
     args = parser.parse_args(argv)
     common.check_truncation(parser, args)
+    method_names = common.selected_methods(args.method, args.forward)  # exits 2 early
     if args.full:
         args.epochs = 2000
     elif args.epochs is None:
@@ -191,7 +192,7 @@ def main(argv=None):
     ]
     results = {
         m: [train(net, readout, m, data, splits[s], args, s) for s in range(args.seeds)]
-        for m in common.selected_methods(args.method, args.forward)
+        for m in method_names
     }
     base = [baseline(readout, data, splits[s], args, s) for s in range(args.seeds)]
     rows = [summarise(m, runs) for m, runs in results.items()]

@@ -334,6 +334,7 @@ def main(argv=None):
     if not 1 <= args.batch <= 10:
         parser.error(f"argument --batch: must be between 1 and 10 (the images), got {args.batch}")
     common.check_truncation(parser, args)
+    method_names = common.selected_methods(args.method, args.forward)  # exits 2 early
     xp = common.setup_backend(args.backend)
     dtype = np.dtype(args.dtype)
     images = clean_images()
@@ -341,7 +342,7 @@ def main(argv=None):
     if args.study == "encoding":
         return run_encoding_study(net, images, args, dtype)
     results = {}
-    for method in common.selected_methods(args.method, args.forward):
+    for method in method_names:
         start = time.perf_counter()
         params, history = train(net, method, images, args, xp, dtype)
         results[method] = {

@@ -162,6 +162,7 @@ def main(argv=None):
     parser.add_argument("--n-train", type=common.integer(1), default=10_000)
     args = parser.parse_args(argv)
     common.check_truncation(parser, args)
+    method_names = common.selected_methods(args.method, args.forward)  # exits 2 early
     if args.n_train > 50_000:  # the rest of MNIST's 60,000 training images is the validation set
         parser.error(f"argument --n-train: must be at most 50000, got {args.n_train}")
     if args.batch > args.n_train:
@@ -172,7 +173,7 @@ def main(argv=None):
     train, val = load(args.n_train)
     data = tuple(tuple(rbptk.asarray(a.astype(args.dtype)) for a in part) for part in (train, val))
     results = {}
-    for method in common.selected_methods(args.method, args.forward):
+    for method in method_names:
         start = time.perf_counter()
         results[method] = meta_train(method, data, args, np.dtype(args.dtype))
         results[method]["total_seconds"] = time.perf_counter() - start

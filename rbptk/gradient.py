@@ -176,8 +176,11 @@ def gradient(
         dL/dparams (None when the forward pass failed and ``strict`` is False;
         ``info.extra`` then still holds ``h`` and ``loss`` = None).
     info : AdjointInfo
-        Status, iterations, residual history, jvp/vjp counts, with
-        ``info.forward`` (the forward's ForwardInfo and residual history),
+        ``info.success``, ``info.message``, ``info.status``, ``info.nit``, the
+        residual history, jvp/vjp counts, ``info.loss``, ``info.h``,
+        ``info.time_forward``, ``info.time_adjoint``, ``info.wall_time`` (the
+        whole gradient), ``info.forward`` (the forward's ForwardInfo and
+        residual history),
         ``info.extra["h"]`` (h_T), ``info.extra["loss"]`` (when
         ``loss_grad`` returned one) and ``info.extra["zero_gradient"]`` (when
         every parameter gradient is exactly zero; a ZeroGradientWarning is
@@ -227,6 +230,7 @@ def gradient(
                 )
             info = AdjointInfo(method, Status.NON_FINITE, forward=traj.info)
             info.extra.update(h=traj.h, loss=None)
+            info.message = f"the forward pass produced a non-finite state at step {traj.info.steps}"
             return None, info
         loss, g = validation.loss_and_gradient(loss_grad, traj.h)
         rho = _diagnose(dynamics, traj, params, inputs, method) if diagnose else None
@@ -236,6 +240,7 @@ def gradient(
     validation.check_gradient_keys(grads, given, dynamics)
     synchronize(traj.h)  # the clock must not stop while device kernels still run
     info.forward = traj.info
+    info.time_adjoint = info.wall_time
     info.wall_time = time.perf_counter() - start
     info.peak_bytes = peak.bytes
     info.extra.update(h=traj.h, loss=loss)
@@ -249,15 +254,20 @@ def gradient(
             ZeroGradientWarning,
             stacklevel=2,
         )
-    failed = spec(method).failed(info.status)
-    if strict and failed:
-        last = info.residuals[-1] if info.residuals else float("nan")
-        raise ConvergenceError(
-            f"{method} ended with status {info.status.value} after {info.iterations} "
-            f"iterations (last residual {last:.3g}); "
-            "the dynamics may not be a contraction at the fixed point: try method='cg' or "
-            "'gmres', or strict=False to inspect the result",
-            info,
-            grads,
-        )
+    info.message = _message(method, info)
+    if strict and not info.success:
+        raise ConvergenceError(info.message, info, grads)
     return grads, info
+
+
+def _message(method, info):
+    """One line on the outcome; for a failure, what to try."""
+    last = info.residuals[-1] if info.residuals else float("nan")
+    done = f"{method} ended with status {info.status.value} after {info.iterations} iterations"
+    if info.success:
+        return f"{done} (last residual {last:.3g})"
+    return (
+        f"{done} (last residual {last:.3g}); "
+        "the dynamics may not be a contraction at the fixed point: try method='cg' or "
+        "'gmres', or strict=False to inspect the result"
+    )

@@ -82,6 +82,17 @@ class AdjointInfo:
         Filled in by :func:`rbptk.gradient`.
     peak_bytes : int or None
         Peak extra memory of the whole gradient, when asked for.
+    time_adjoint : float
+        Seconds of the adjoint method alone (``wall_time`` is the whole
+        gradient when it comes from :func:`rbptk.gradient`).
+    message : str
+        What happened, and for a failure what to try (set by the front door).
+    extra : dict
+        ``h`` (h_T), ``loss`` and optional diagnostics (``rho``, ``zero_gradient``).
+
+    Also, read-only: ``success`` (no failure by the method's rule in
+    :mod:`rbptk.registry`), ``nit`` (= ``iterations``), ``loss``, ``h``,
+    ``time_forward``.
     """
 
     method: str
@@ -93,7 +104,39 @@ class AdjointInfo:
     wall_time: float = 0.0
     forward: ForwardInfo | None = None
     peak_bytes: int | None = None
+    time_adjoint: float = 0.0
+    message: str = ""
     extra: dict = field(default_factory=dict)
+
+    @property
+    def success(self):
+        """False when the status is a failure for this method (the registry's rule)."""
+        from .registry import REGISTRY
+
+        spec = REGISTRY.get(self.method)
+        failed = spec.failed(self.status) if spec else self.status.failed
+        forward_failed = self.forward is not None and self.forward.status.failed
+        return not (failed or forward_failed)
+
+    @property
+    def nit(self):
+        """Iterations of the adjoint loop (SciPy's name)."""
+        return self.iterations
+
+    @property
+    def loss(self):
+        """The loss at h_T when ``loss_grad`` returned one, else None."""
+        return self.extra.get("loss")
+
+    @property
+    def h(self):
+        """The final state h_T (None when unknown)."""
+        return self.extra.get("h")
+
+    @property
+    def time_forward(self):
+        """Seconds of the forward pass (0.0 when it is not recorded)."""
+        return self.forward.wall_time if self.forward is not None else 0.0
 
 
 class ConvergenceError(RuntimeError):
