@@ -27,7 +27,7 @@ def adjoint(method, dynamics, traj, params, g, inputs, K):
     method_spec = spec(method)
     return method_spec.solve(
         dynamics, traj, params, g, inputs=inputs, K=K, tol=method_spec.default_tol,
-        eta=1e-5, seed=0, alpha=1.0,
+        eta=1e-5, seed=0, alpha=1.0, x0=None,
     )  # fmt: skip
 
 

@@ -56,12 +56,14 @@ def _check_inputs(dynamics, h0, params, inputs, steps):
     return xp, prepared
 
 
-def _run_method(method, dynamics, traj, params, g, inputs, K, tol, eta, seed, alpha):
-    method_spec = spec(method)
+def _run_method(method_spec, dynamics, traj, params, g, inputs, K, tol, eta, seed, alpha, x0):
     tol = method_spec.default_tol if tol is None else tol
-    return method_spec.solve(
-        dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, eta=eta, seed=seed, alpha=alpha
-    )
+    grads, info = method_spec.solve(
+        dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, eta=eta, seed=seed, alpha=alpha,
+        x0=x0,
+    )  # fmt: skip
+    info.max_iter_fails = method_spec.max_iter_fails
+    return grads, info
 
 
 def _diagnose(dynamics, traj, params, inputs, method):
@@ -97,6 +99,7 @@ def gradient(
     eta=1e-5,
     alpha=1.0,
     seed=None,
+    x0=None,
     diagnose=False,
     strict=True,
     track_memory=False,
@@ -131,8 +134,13 @@ def gradient(
     loss_grad : array or callable
         g = dL/dh_T shaped like the state, or a callable h_T -> g, or
         h_T -> (loss, g).
-    method : str, default "neumann"
-        One of :data:`METHODS`.
+    method : str or callable, default "neumann"
+        One of :data:`METHODS`, or a linear solver
+        ``solve(matvec, b, *, x0, maxiter, rtol)`` returning z or (z, info)
+        for (I - J^T) z = g, with ``matvec(z) = z - J^T z`` on state-shaped
+        arrays (e.g. a wrapper of ``scipy.sparse.linalg.lgmres``); it gets
+        ``maxiter=truncate`` and ``rtol=tol`` (default 1e-8) and counts as
+        converged only when the true residual meets ``rtol``.
     steps : int, default 50
         Forward steps T (the maximum when ``forward_tol`` is set, and the
         evaluation budget of Anderson).
@@ -157,6 +165,10 @@ def gradient(
         Neumann damping (Richardson step size).
     seed : int, optional
         Seed of rbp's random start.
+    x0 : array, optional
+        Warm start of the adjoint z of (I - J^T) z = dL/dh_T, shaped like the
+        state (e.g. the previous training step's; rbp, cg, neumann, the Krylov
+        methods and user solvers; refused by bptt and tbptt).
     diagnose : bool, default False
         Estimate rho(J) at the last step before the adjoint solve (stored in
         ``info.extra["rho"]``), warning with :class:`ContractionWarning` when it
@@ -202,6 +214,7 @@ def gradient(
         method, steps, truncate, forward, tol, forward_tol, eta, alpha
     )
     xp, prepared = _check_inputs(dynamics, h0, params, inputs, steps)
+    validation.check_warm_start(x0, h0, spec(method))
     given = params
     keep = spec(method).keep(truncate, steps)
     start = time.perf_counter()
@@ -235,7 +248,7 @@ def gradient(
         loss, g = validation.loss_and_gradient(loss_grad, traj.h)
         rho = _diagnose(dynamics, traj, params, inputs, method) if diagnose else None
         grads, info = _run_method(
-            method, dynamics, traj, params, g, inputs, truncate, tol, eta, seed, alpha
+            spec(method), dynamics, traj, params, g, inputs, truncate, tol, eta, seed, alpha, x0
         )
     validation.check_gradient_keys(grads, given, dynamics)
     synchronize(traj.h)  # the clock must not stop while device kernels still run
@@ -254,7 +267,7 @@ def gradient(
             ZeroGradientWarning,
             stacklevel=2,
         )
-    info.message = _message(method, info)
+    info.message = _message(info.method, info)
     if strict and not info.success:
         raise ConvergenceError(info.message, info, grads)
     return grads, info

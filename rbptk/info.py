@@ -87,6 +87,9 @@ class AdjointInfo:
         gradient when it comes from :func:`rbptk.gradient`).
     message : str
         What happened, and for a failure what to try (set by the front door).
+    max_iter_fails : bool
+        Whether MAX_ITER is a failure for this method (set by the front door
+        from :mod:`rbptk.registry`: True for the Krylov and user solvers).
     extra : dict
         ``h`` (h_T), ``loss`` and optional diagnostics (``rho``, ``zero_gradient``).
 
@@ -106,17 +109,16 @@ class AdjointInfo:
     peak_bytes: int | None = None
     time_adjoint: float = 0.0
     message: str = ""
+    max_iter_fails: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
     def success(self):
-        """False when the status is a failure for this method (the registry's rule)."""
-        from .registry import REGISTRY
-
-        spec = REGISTRY.get(self.method)
-        failed = spec.failed(self.status) if spec else self.status.failed
-        forward_failed = self.forward is not None and self.forward.status.failed
-        return not (failed or forward_failed)
+        """False when the forward pass or the method failed: DIVERGED,
+        NON_FINITE, BREAKDOWN, or MAX_ITER where the method's registry entry
+        says an exhausted budget fails (``max_iter_fails``)."""
+        failed = self.status.failed or (self.max_iter_fails and self.status is not Status.CONVERGED)
+        return not (failed or (self.forward is not None and self.forward.status.failed))
 
     @property
     def nit(self):

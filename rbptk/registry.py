@@ -34,8 +34,9 @@ class MethodSpec:
         An exhausted budget counts as failure (the Krylov solvers: their
         answer is only trusted when it meets ``tol``).
     solve : callable
-        ``solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha)
-        -> (grads, info)``.
+        ``solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha,
+        x0) -> (grads, info)``; ``x0`` warm-starts the adjoint (None: the
+        method's own start; ignored by BPTT and TBPTT).
     """
 
     name: str
@@ -49,7 +50,7 @@ class MethodSpec:
     def keep(self, K, steps):
         """States the forward pass keeps: all T + 1 (BPTT), K + 1 (TBPTT), or
         the last two (methods that linearise the last step)."""
-        if self.name == "bptt":
+        if self.trajectory and self.name == "bptt":
             return None
         return min(K, steps) + 1 if self.trajectory else 2
 
@@ -59,7 +60,7 @@ class MethodSpec:
 
 
 def _bptt(name):
-    def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha):
+    def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0):
         grads, info = methods.bptt(
             dynamics, traj, params, g, inputs=inputs, K=None if name == "bptt" else K
         )
@@ -69,21 +70,25 @@ def _bptt(name):
     return solve
 
 
-def _rbp(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha):
-    return methods.rbp(dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, seed=seed)
+def _rbp(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0):
+    return methods.rbp(dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, seed=seed, x0=x0)
 
 
-def _cg(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha):
-    return methods.cg(dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, eta=eta)
+def _cg(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0):
+    return methods.cg(dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, eta=eta, x0=x0)
 
 
-def _neumann(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha):
-    return methods.neumann(dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, alpha=alpha)
+def _neumann(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0):
+    return methods.neumann(
+        dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, alpha=alpha, x0=x0
+    )
 
 
 def _krylov(solver):
-    def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha):
-        return methods.krylov(dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, solver=solver)
+    def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0):
+        return methods.krylov(
+            dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, solver=solver, x0=x0
+        )
 
     return solve
 
@@ -106,8 +111,19 @@ KRYLOV = tuple(s.name for s in _SPECS if not s.paper)
 METHODS = tuple(REGISTRY)
 
 
+def custom(solver):
+    """A :class:`MethodSpec` around a user's linear solver (see :func:`spec`)."""
+    name = getattr(solver, "__name__", type(solver).__name__)
+    return MethodSpec(name, False, False, 1e-8, _ADJOINT, True, methods.user_solver(solver, name))
+
+
 def spec(method):
-    """The :class:`MethodSpec` of ``method``; ValueError naming the choices otherwise."""
+    """The :class:`MethodSpec` of ``method``: a registered name, or a callable
+    ``solve(matvec, b, *, x0, maxiter, rtol)`` returning z or (z, info) for
+    (I - J^T) z = g (wrapped by :func:`custom`). ValueError naming the
+    choices otherwise."""
+    if callable(method):
+        return custom(method)
     try:
         return REGISTRY[method]
     except (KeyError, TypeError):

@@ -20,6 +20,7 @@ __all__ = [
     "check_linearization",
     "check_state_and_params",
     "check_tolerance",
+    "check_warm_start",
     "loss_and_gradient",
 ]
 
@@ -154,6 +155,27 @@ def loss_and_gradient(loss_grad, h):
 
 def _is_array(a):
     return hasattr(a, "shape") and hasattr(a, "dtype")
+
+
+def check_warm_start(x0, h0, method_spec):
+    """x0: None, or an array like h0 (shape, dtype, namespace, finite), for a
+    method that solves for the adjoint."""
+    if x0 is None:
+        return
+    if method_spec.trajectory:
+        raise ValueError(
+            f"x0 warm-starts the adjoint solve; {method_spec.name} back-propagates and has none"
+        )
+    if not _is_array(x0):
+        raise TypeError(f"x0 must be an array shaped like h0, got {type(x0).__name__}")
+    get_namespace(h0, x0)
+    if tuple(x0.shape) != tuple(h0.shape) or _dtype_name(x0) != _dtype_name(h0):
+        raise ValueError(
+            f"x0 has shape {tuple(x0.shape)} and dtype {_dtype_name(x0)}; h0 has "
+            f"{tuple(h0.shape)} and {_dtype_name(h0)}"
+        )
+    if not all_finite(x0):
+        raise ValueError("x0 contains NaN or infinite values")
 
 
 def check_gradient_keys(grads, params, dynamics):

@@ -81,3 +81,57 @@ def test_adding_a_method_is_one_entry(monkeypatch):
     a, _ = rbptk.gradient(model, h_star, params, g, method="neumann2", steps=3, truncate=30)
     b, _ = rbptk.gradient(model, h_star, params, g, method="neumann", steps=3, truncate=30)
     np.testing.assert_array_equal(a["w"], b["w"])
+
+
+def lgmres_solver(matvec, b, *, x0=None, maxiter, rtol):
+    """A user's solver: SciPy's LGMRES on the flattened system."""
+    import scipy.sparse.linalg as sla
+
+    n = b.size
+    A = sla.LinearOperator((n, n), matvec=lambda v: matvec(v.reshape(b.shape)).ravel())
+    z, code = sla.lgmres(A, b.ravel(), x0=None if x0 is None else x0.ravel(),
+                         maxiter=maxiter, rtol=rtol, atol=0.0)  # fmt: skip
+    return z.reshape(b.shape), {"code": code}
+
+
+def test_a_users_solver_as_method_reaches_the_closed_form():
+    model, params, h_star, g, exact, _ = affine_problem(rho=0.9)
+    grads, info = rbptk.gradient(model, h_star, params, g, method=lgmres_solver, steps=3,
+                                 truncate=100, tol=1e-12)  # fmt: skip
+    assert np.linalg.norm(grads["w"] - exact) <= 1e-10 * np.linalg.norm(exact)
+    assert (
+        info.success and info.method == "lgmres_solver" and info.extra["solver_info"]["code"] == 0
+    )
+
+
+def test_a_users_solver_that_falls_short_fails_by_default():
+    model, params, h_star, g, _, _ = affine_problem(rho=0.9)
+
+    def one_step(matvec, b, *, x0=None, maxiter, rtol):
+        return b  # z = g: one Neumann term, far from the solution
+
+    with pytest.raises(rbptk.ConvergenceError, match="one_step ended with status max_iter"):
+        rbptk.gradient(model, h_star, params, g, method=one_step, steps=3)
+    with pytest.raises(ValueError, match="must return z shaped like g"):
+        rbptk.gradient(model, h_star, params, g, method=lambda m, b, **kw: b[:3], steps=3)
+
+
+@pytest.mark.parametrize("method", ["rbp", "cg", "neumann", "gmres", "bicgstab", "minres"])
+def test_a_warm_start_at_the_solution_ends_in_at_most_one_iteration(method):
+    model, params, h_star, g, exact, z_star = affine_problem(rho=0.5)  # symmetric J
+    kw = {"eta": 0.0} if method == "cg" else {}
+    grads, info = rbptk.gradient(model, h_star, params, g, method=method, steps=3, truncate=50,
+                                 tol=1e-10, x0=z_star, **kw)  # fmt: skip
+    assert info.status is rbptk.Status.CONVERGED and info.iterations <= 1, info.iterations
+    assert np.linalg.norm(grads["w"] - exact) <= 1e-10 * np.linalg.norm(exact)
+    cold, info_cold = rbptk.gradient(model, h_star, params, g, method=method, steps=3,
+                                     truncate=50, tol=1e-10, **kw)  # fmt: skip
+    assert info_cold.iterations > 1
+
+
+def test_warm_start_is_checked():
+    model, params, h_star, g, _, _ = affine_problem(rho=0.5)
+    with pytest.raises(ValueError, match="tbptt back-propagates and has none"):
+        rbptk.gradient(model, h_star, params, g, method="tbptt", steps=3, truncate=2, x0=g)
+    with pytest.raises(ValueError, match=r"x0 has shape \(3,\)"):
+        rbptk.gradient(model, h_star, params, g, steps=3, x0=g[:3])

@@ -8,5 +8,15 @@ from .krylov import SOLVERS as krylov_solvers
 from .krylov import krylov
 from .neumann import neumann
 from .rbp import rbp
+from .user import user_solver
 
-__all__ = ["bptt", "cg", "krylov", "krylov_solvers", "linearize_last", "neumann", "rbp"]
+__all__ = [
+    "bptt",
+    "cg",
+    "krylov",
+    "krylov_solvers",
+    "linearize_last",
+    "neumann",
+    "rbp",
+    "user_solver",
+]

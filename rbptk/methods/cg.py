@@ -11,7 +11,7 @@ from ..info import AdjointInfo, Status
 from ._common import check_iterations, linearize_last
 
 
-def cg(dynamics, traj, params, g, *, inputs=None, K=20, tol=1e-5, eta=1e-5):
+def cg(dynamics, traj, params, g, *, inputs=None, K=20, tol=1e-5, eta=1e-5, x0=None):
     """Solve ((I - J)(I - J^T) + eta I) z = (I - J) g by conjugate gradient.
 
     The normal matrix M is symmetric positive definite whenever I - J is
@@ -36,6 +36,8 @@ def cg(dynamics, traj, params, g, *, inputs=None, K=20, tol=1e-5, eta=1e-5):
         Stop when ||r|| <= tol * ||b|| (status CONVERGED).
     eta : float, default 1e-5
         Damping added to the normal matrix (>= 0).
+    x0 : array, optional
+        Warm start z_0 (default 0): r_0 = b - M z_0 (one more M product).
 
     Returns
     -------
@@ -58,10 +60,12 @@ def cg(dynamics, traj, params, g, *, inputs=None, K=20, tol=1e-5, eta=1e-5):
         return q - lin.jvp(q) + eta * p  # (I - J) q + eta p
 
     b = g - lin.jvp(g)
-    z, r, p = 0 * b, b, b
+    z = 0 * b if x0 is None else x0
+    r = b if x0 is None else b - normal_matvec(x0)
+    p = r
     rr = vdot(r, r, host=False)
-    b_norm = math.sqrt(host_floats([rr])[0])
-    if b_norm == 0.0:  # g = J g: z = 0 solves the system
+    b_norm, r_norm = (math.sqrt(v) for v in host_floats([vdot(b, b, host=False), rr]))
+    if r_norm == 0.0:  # z_0 solves the system (z = 0 when g = J g)
         info.status, K = Status.CONVERGED, 0
     batch = HostBatch()
     for _ in range(K):
@@ -80,8 +84,8 @@ def cg(dynamics, traj, params, g, *, inputs=None, K=20, tol=1e-5, eta=1e-5):
         rr = rr_new
     else:
         info.status = _verdict(batch.flush(), tol * b_norm, info.residuals) or info.status
-    info.n_jvp = info.iterations + 1
-    info.n_vjp = info.iterations
+    info.n_jvp = info.iterations + 1 + (x0 is not None)
+    info.n_vjp = info.iterations + (x0 is not None)
     grads = lin.vjp_params(z)
     info.wall_time = time.perf_counter() - start
     return grads, info

@@ -73,8 +73,9 @@ def solver_keywords(library, solver, *, tol, K, restart, callback):
 
 
 def krylov(
-    dynamics, traj, params, g, *, inputs=None, K=100, tol=1e-8, solver="gmres", restart=None
-):
+    dynamics, traj, params, g, *, inputs=None, K=100, tol=1e-8, solver="gmres", restart=None,
+    x0=None,
+):  # fmt: skip
     """Solve (I - J^T) z = g with GMRES, BiCGSTAB or MINRES; grad = (dF/dparams)^T z.
 
     J is taken at the last step. The operator z -> z - J^T z is wrapped in the
@@ -94,6 +95,8 @@ def krylov(
     solver : {"gmres", "bicgstab", "minres"}
     restart : int, optional
         GMRES restart length (default min(K, 30)).
+    x0 : array, optional
+        Warm start, shaped like ``g`` (the library's own ``x0``).
 
     Returns
     -------
@@ -136,6 +139,8 @@ def krylov(
     history = []  # GMRES: relative residual norms; the others: one entry per iteration
     record = history.append if solver == "gmres" else (lambda _: history.append(0.0))
     kw = solver_keywords(library, solver, tol=tol, K=K, restart=restart, callback=record)
+    if x0 is not None:
+        kw["x0"] = xp.reshape(x0, (-1,))
     try:
         z, code = getattr(linalg, solver)(A, b, **kw)
     except np.linalg.LinAlgError:  # CuPy's GMRES: NaN reached its host least squares
@@ -146,7 +151,7 @@ def krylov(
     if dim is not None:
         history.clear()
         restart = dim
-        kw = solver_keywords(library, solver, tol=tol, K=K, restart=dim, callback=record)
+        kw.update(solver_keywords(library, solver, tol=tol, K=K, restart=dim, callback=record))
         z, code = linalg.gmres(A, b, **kw)
     z = z.astype(g.dtype, copy=False)
     per_callback = restart if library == "cupy" and solver == "gmres" else 1

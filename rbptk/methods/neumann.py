@@ -9,7 +9,7 @@ from ..info import AdjointInfo
 from ._common import ResidualMonitor, check_iterations, linearize_last
 
 
-def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, alpha=1.0):
+def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, alpha=1.0, x0=None):
     """Truncated Neumann series for the implicit gradient.
 
     v_0 = s_0 = g;  for t = 1..K:  v_t = J^T v_{t-1},  s_t = s_{t-1} + v_t;
@@ -38,6 +38,10 @@ def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, alpha=1.0
         ``HOST_SYNC_EVERY`` - 1 iterations later, see :class:`rbptk._array.HostBatch`).
     alpha : float, default 1.0
         Damping (step size) of the series; 1 is the paper's Algorithm 2.
+    x0 : array, optional
+        Warm start: the series runs on the residual of x0,
+        s_0 = x0 + alpha r_0, v_0 = alpha r_0, r_0 = g - (I - J^T) x0 (one
+        more vjp), so that s_K = x0 + alpha sum_t (I - alpha (I - J^T))^t r_0.
 
     Returns
     -------
@@ -55,8 +59,9 @@ def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, alpha=1.0
     monitor = ResidualMonitor(tol, eps(g))
     batch = HostBatch()
     info = AdjointInfo("neumann", None)
-    v = g if alpha == 1.0 else alpha * g
-    s = v
+    r0 = g if x0 is None else g - x0 + lin.vjp(x0)
+    v = r0 if alpha == 1.0 else alpha * r0
+    s = v if x0 is None else x0 + v
     for _ in range(K):
         v = lin.vjp(v) if alpha == 1.0 else (1 - alpha) * v + alpha * lin.vjp(v)
         s = s + v
@@ -66,7 +71,7 @@ def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, alpha=1.0
         if info.status is not None:
             break
     info.status = info.status or monitor.feed(batch.flush()) or monitor.final(norm(s))
-    info.n_vjp = info.iterations
+    info.n_vjp = info.iterations + (x0 is not None)
     info.residuals = monitor.residuals
     grads = lin.vjp_params(s)
     info.wall_time = time.perf_counter() - start

@@ -12,7 +12,7 @@ from ..info import AdjointInfo
 from ._common import ResidualMonitor, check_iterations, linearize_last
 
 
-def rbp(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, seed=None):
+def rbp(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, seed=None, x0=None):
     """Fixed-point iteration on the adjoint equation z = J^T z + g.
 
     z_0 ~ U[0, 1) (seeded);  z_i = J^T z_{i-1} + g  for i = 1..K;
@@ -34,6 +34,9 @@ def rbp(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, seed=None):
         iterations, so the stop may come up to that many iterations later).
     seed : int or numpy.random.Generator, optional
         Seed of the random start z_0.
+    x0 : array, optional
+        Start z_0 instead of the random one (a warm start, e.g. the previous
+        training step's adjoint), shaped like ``g``.
 
     Returns
     -------
@@ -48,7 +51,7 @@ def rbp(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, seed=None):
     monitor = ResidualMonitor(tol, eps(g))
     batch = HostBatch()
     info = AdjointInfo("rbp", None)
-    z = uniform_like(g, np.random.default_rng(seed))
+    z = uniform_like(g, np.random.default_rng(seed)) if x0 is None else x0
     for _ in range(K):
         z_new = lin.vjp(z) + g
         r = kernels.diff_norm(z_new, z, host=False)
