@@ -4,6 +4,7 @@ memory, and the ratio to the roofline of unavoidable products."""
 from __future__ import annotations
 
 import rbptk
+from problems.common import budget
 from rbptk.forward import as_input_fn
 from rbptk.registry import spec
 
@@ -48,7 +49,7 @@ def gradient_call(case, method, K=None, T=None):
             case.loss_grad,
             method=method,
             steps=T,
-            truncate=K,
+            **budget(method, K),
             inputs=inputs,
             strict=False,
             seed=0,

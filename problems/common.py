@@ -234,6 +234,14 @@ def pyplot():
     return plt
 
 
+def budget(method, K):
+    """--truncate as rbptk.gradient names it: TBPTT's ``truncate``, the adjoint
+    solve's ``maxiter`` (BPTT: neither)."""
+    if spec(method).trajectory:
+        return {"truncate": K} if method == "tbptt" else {}
+    return {"maxiter": K}
+
+
 def gradient(args, method, dynamics, h0, params, loss_grad, **kw):
     """rbptk.gradient with the program's --steps, --truncate and --forward, and
     strict=False: a program counts each status instead of stopping at the first
@@ -245,7 +253,7 @@ def gradient(args, method, dynamics, h0, params, loss_grad, **kw):
         loss_grad,
         method=method,
         steps=args.steps,
-        truncate=args.truncate,
+        **budget(method, args.truncate),
         forward=args.forward,
         strict=False,
         **kw,
@@ -272,7 +280,7 @@ def bptt_agreement(dynamics, h0, params, loss_grad, inputs, steps, truncate, met
     """Relative difference of each method's gradient from BPTT's, same params
     and forward pass length (rows for a table; the first row is BPTT itself,
     with the norm of its gradient). Norms are taken in float64."""
-    kw = dict(steps=steps, truncate=truncate, inputs=inputs, strict=False, seed=0)
+    kw = dict(steps=steps, inputs=inputs, strict=False, seed=0)
 
     def flat(grads):
         return np.concatenate(
@@ -290,7 +298,9 @@ def bptt_agreement(dynamics, h0, params, loss_grad, inputs, steps, truncate, met
         }
     ]
     for method in methods:
-        grads, info = rbptk.gradient(dynamics, h0, params, loss_grad, method=method, **kw)
+        grads, info = rbptk.gradient(
+            dynamics, h0, params, loss_grad, method=method, **budget(method, truncate), **kw
+        )
         got = flat(grads)
         rows.append(
             {

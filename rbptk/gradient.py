@@ -25,12 +25,9 @@ __all__ = ["KRYLOV", "METHODS", "PAPER_METHODS", "gradient"]
 FORWARDS = ("plain", "anderson")
 
 
-def _check_options(method, steps, truncate, forward_kind, tol, forward_tol, eta, alpha):
+def _check_options(method, steps, forward_kind, forward_tol, eta, alpha):
     method_spec = spec(method)
     steps = validation.check_count("steps", steps)
-    truncate = validation.check_count("truncate", truncate)
-    if method == "tbptt" and truncate > steps:
-        raise ValueError(f"truncate={truncate} exceeds steps={steps} for tbptt")
     if forward_kind not in FORWARDS:
         raise ValueError(f"unknown forward {forward_kind!r}; choose one of {FORWARDS}")
     if forward_kind == "anderson" and method_spec.trajectory:
@@ -38,12 +35,43 @@ def _check_options(method, steps, truncate, forward_kind, tol, forward_tol, eta,
             f"forward='anderson' returns a fixed point, not a trajectory to back-propagate "
             f"through; use it with rbp, cg, neumann or {', '.join(KRYLOV)}"
         )
-    tol = validation.check_tolerance("tol", tol)
     forward_tol = validation.check_tolerance("forward_tol", forward_tol)
     validation.check_tolerance("eta", eta)
     if validation.check_tolerance("alpha", alpha) == 0:
         raise ValueError("alpha must be > 0, got 0")
-    return steps, truncate, tol, forward_tol
+    return method_spec, steps, forward_tol
+
+
+def _budget(method_spec, steps, truncate, maxiter, rtol, tol):
+    """K and the tolerance, from the new names (TBPTT's ``truncate``, the
+    adjoint solve's ``maxiter`` and ``rtol``) or the old ones (``truncate`` as
+    any method's budget, ``tol``), which warn."""
+    if method_spec.trajectory:
+        K = truncate if truncate is not None else method_spec.default_maxiter
+        K = validation.check_count("truncate", K)
+        if method_spec.name == "tbptt" and K > steps:
+            raise ValueError(f"truncate={K} exceeds steps={steps} for tbptt")
+    elif maxiter is not None:
+        K = validation.check_count("maxiter", maxiter)
+    elif truncate is not None:
+        _deprecated("truncate", "maxiter", method_spec.name)
+        K = validation.check_count("truncate", truncate)
+    else:
+        K = method_spec.default_maxiter
+    if rtol is None and tol is not None:
+        _deprecated("tol", "rtol", method_spec.name)
+        rtol = validation.check_tolerance("tol", tol)
+    rtol = validation.check_tolerance("rtol", rtol)
+    return K, method_spec.default_tol if rtol is None else rtol
+
+
+def _deprecated(old, new, method):
+    warnings.warn(
+        f"{old}= for the iteration of {method} is deprecated; use {new}= "
+        f"({'truncate now means TBPTT' if old == 'truncate' else 'SciPy'}'s name)",
+        DeprecationWarning,
+        stacklevel=4,
+    )
 
 
 def _check_inputs(dynamics, h0, params, inputs, steps):
@@ -57,7 +85,6 @@ def _check_inputs(dynamics, h0, params, inputs, steps):
 
 
 def _run_method(method_spec, dynamics, traj, params, g, inputs, K, tol, eta, seed, alpha, x0):
-    tol = method_spec.default_tol if tol is None else tol
     grads, info = method_spec.solve(
         dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, eta=eta, seed=seed, alpha=alpha,
         x0=x0,
@@ -90,11 +117,14 @@ def gradient(
     *,
     method="neumann",
     steps=50,
-    truncate=20,
+    truncate=None,
+    maxiter=None,
+    rtol=None,
     inputs=None,
     forward="plain",
     forward_tol=None,
     forward_options=None,
+    has_aux=None,
     tol=None,
     eta=1e-5,
     alpha=1.0,
@@ -115,7 +145,7 @@ def gradient(
     ========  ============================================  ===============
     bptt      back-propagation through all T steps          T + 1
     tbptt     back-propagation through the last K steps     K + 1
-    rbp       z_i = J^T z_{i-1} + g, K iterations           2
+    rbp       z_i = J^T z_{i-1} + g, K = maxiter iterations 2
     cg        CG on ((I-J)(I-J^T) + eta I) z = (I-J) g      2
     neumann   alpha sum_{t=0..K} (I - alpha(I - J^T))^t g   2
     gmres     (I - J^T) z = g by SciPy/CuPy GMRES           2
@@ -139,13 +169,24 @@ def gradient(
         ``solve(matvec, b, *, x0, maxiter, rtol)`` returning z or (z, info)
         for (I - J^T) z = g, with ``matvec(z) = z - J^T z`` on state-shaped
         arrays (e.g. a wrapper of ``scipy.sparse.linalg.lgmres``); it gets
-        ``maxiter=truncate`` and ``rtol=tol`` (default 1e-8) and counts as
+        ``maxiter`` (default 100) and ``rtol`` (default 1e-8) and counts as
         converged only when the true residual meets ``rtol``.
     steps : int, default 50
         Forward steps T (the maximum when ``forward_tol`` is set, and the
         evaluation budget of Anderson).
-    truncate : int, default 20
-        K: TBPTT steps, or iteration budget of the other methods. Ignored by bptt.
+    truncate : int, optional
+        K of TBPTT: the steps back-propagated (default 20). Ignored by bptt.
+        For the other methods it still sets the iteration budget, with a
+        DeprecationWarning: use ``maxiter``.
+    maxiter : int, optional
+        Iteration budget of the adjoint solve (rbp, cg, neumann, the Krylov
+        methods, a user's solver); defaults in :mod:`rbptk.registry`: 20 for
+        rbp / cg / neumann, 100 for the Krylov methods and user solvers.
+    rtol : float, optional
+        Early-stopping tolerance of the adjoint solve, relative as each
+        method's registry entry says (``tol_meaning``): none by default for rbp
+        and neumann (all ``maxiter`` iterations run), 1e-5 for cg, 1e-8 for the
+        Krylov methods and user solvers.
     inputs : None, sequence or callable, optional
         Per-step inputs x_t (time-varying dynamics).
     forward : {"plain", "anderson"}, default "plain"
@@ -156,9 +197,11 @@ def gradient(
         (Anderson: default 1e-6).
     forward_options : dict, optional
         Anderson's ``m``, ``beta``, ``ridge``.
+    has_aux : bool, optional
+        True: ``loss_grad`` returns (loss, dL/dh_T); False: it returns dL/dh_T;
+        None (default): either, told apart by whether it returns a tuple.
     tol : float, optional
-        Early-stopping tolerance of rbp / neumann (none by default), cg (default
-        1e-5) and the Krylov methods (default 1e-8).
+        Deprecated name of ``rtol`` (warns).
     eta : float, default 1e-5
         CG damping.
     alpha : float, default 1.0
@@ -201,22 +244,23 @@ def gradient(
     Raises
     ------
     ValueError
-        Unknown method or forward, steps or truncate < 1, truncate > steps for
-        tbptt, anderson with bptt/tbptt, NaN/inf in h0, params or g, shape
-        mismatches.
+        Unknown method or forward, steps, truncate or maxiter < 1, truncate >
+        steps for tbptt, anderson with bptt/tbptt, NaN/inf in h0, params or g,
+        shape mismatches (the checks of :mod:`rbptk.validation`).
     TypeError
         Mixed array types, params not a dict, Krylov methods on arrays other
         than NumPy or CuPy.
     ConvergenceError
         With ``strict``, on a failed forward pass or adjoint method.
     """
-    steps, truncate, tol, forward_tol = _check_options(
-        method, steps, truncate, forward, tol, forward_tol, eta, alpha
+    method_spec, steps, forward_tol = _check_options(
+        method, steps, forward, forward_tol, eta, alpha
     )
+    K, rtol = _budget(method_spec, steps, truncate, maxiter, rtol, tol)
     xp, prepared = _check_inputs(dynamics, h0, params, inputs, steps)
-    validation.check_warm_start(x0, h0, spec(method))
+    validation.check_warm_start(x0, h0, method_spec)
     given = params
-    keep = spec(method).keep(truncate, steps)
+    keep = method_spec.keep(K, steps)
     start = time.perf_counter()
     no_peak = contextlib.nullcontext(types.SimpleNamespace(bytes=None))
     with peak_memory(gpu=xp.__name__ == "cupy") if track_memory else no_peak as peak:
@@ -245,10 +289,10 @@ def gradient(
             info.extra.update(h=traj.h, loss=None)
             info.message = f"the forward pass produced a non-finite state at step {traj.info.steps}"
             return None, info
-        loss, g = validation.loss_and_gradient(loss_grad, traj.h)
+        loss, g = validation.loss_and_gradient(loss_grad, traj.h, has_aux)
         rho = _diagnose(dynamics, traj, params, inputs, method) if diagnose else None
         grads, info = _run_method(
-            spec(method), dynamics, traj, params, g, inputs, truncate, tol, eta, seed, alpha, x0
+            method_spec, dynamics, traj, params, g, inputs, K, rtol, eta, seed, alpha, x0
         )
     validation.check_gradient_keys(grads, given, dynamics)
     synchronize(traj.h)  # the clock must not stop while device kernels still run

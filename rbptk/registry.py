@@ -26,8 +26,11 @@ class MethodSpec:
         Back-propagates through the trajectory (needs the states of the forward
         pass); False: linearises the last step only (the RBP family and the
         Krylov solvers, which can also start from an Anderson fixed point).
+    default_maxiter : int
+        Iteration budget K when neither ``maxiter`` nor ``truncate`` is given
+        (TBPTT: its K steps; BPTT: unused).
     default_tol : float or None
-        Early-stopping tolerance when ``tol`` is None (None: run all K).
+        Early-stopping tolerance when ``rtol`` is None (None: run all K).
     tol_meaning : str
         What ``tol`` is relative to, for the docs and error messages.
     max_iter_fails : bool
@@ -42,6 +45,7 @@ class MethodSpec:
     name: str
     paper: bool
     trajectory: bool
+    default_maxiter: int
     default_tol: float | None
     tol_meaning: str
     max_iter_fails: bool
@@ -95,13 +99,17 @@ def _krylov(solver):
 
 _ADJOINT = "the relative residual of the adjoint system (I - J^T) z = g"
 _SPECS = [
-    MethodSpec("bptt", True, True, None, "unused (exact back-propagation)", False, _bptt("bptt")),
-    MethodSpec("tbptt", True, True, None, "unused (exact for its K steps)", False, _bptt("tbptt")),
-    MethodSpec("rbp", True, False, None, "||z_i - z_{i-1}|| / ||z_i||", False, _rbp),
-    MethodSpec("cg", True, False, 1e-5, "||r|| / ||b|| of the normal equations", False, _cg),
-    MethodSpec("neumann", True, False, None, "||v_t|| / ||s_t||", False, _neumann),
+    MethodSpec(
+        "bptt", True, True, 20, None, "unused (exact back-propagation)", False, _bptt("bptt")
+    ),
+    MethodSpec(
+        "tbptt", True, True, 20, None, "unused (exact for its K steps)", False, _bptt("tbptt")
+    ),
+    MethodSpec("rbp", True, False, 20, None, "||z_i - z_{i-1}|| / ||z_i||", False, _rbp),
+    MethodSpec("cg", True, False, 20, 1e-5, "||r|| / ||b|| of the normal equations", False, _cg),
+    MethodSpec("neumann", True, False, 20, None, "||v_t|| / ||s_t||", False, _neumann),
     *(
-        MethodSpec(name, False, False, 1e-8, _ADJOINT, True, _krylov(name))
+        MethodSpec(name, False, False, 100, 1e-8, _ADJOINT, True, _krylov(name))
         for name in methods.krylov_solvers
     ),
 ]
@@ -114,7 +122,9 @@ METHODS = tuple(REGISTRY)
 def custom(solver):
     """A :class:`MethodSpec` around a user's linear solver (see :func:`spec`)."""
     name = getattr(solver, "__name__", type(solver).__name__)
-    return MethodSpec(name, False, False, 1e-8, _ADJOINT, True, methods.user_solver(solver, name))
+    return MethodSpec(
+        name, False, False, 100, 1e-8, _ADJOINT, True, methods.user_solver(solver, name)
+    )
 
 
 def spec(method):

@@ -118,11 +118,17 @@ def check_linearization(lin, dynamics):
         )
 
 
-def loss_and_gradient(loss_grad, h):
+def loss_and_gradient(loss_grad, h, has_aux=None):
     """(loss or None, g) from ``loss_grad``: an array g, or a callable returning
-    g or (loss, g)."""
+    g or (loss, g); ``has_aux`` True or False says which (None: either)."""
     out = loss_grad(h) if callable(loss_grad) else loss_grad
     loss, g = None, out
+    if has_aux is not None and isinstance(out, tuple) != bool(has_aux):
+        expected = "(loss, dL/dh_T)" if has_aux else "dL/dh_T alone"
+        raise TypeError(
+            f"has_aux={has_aux} says loss_grad returns {expected}, but it returned "
+            f"{'a tuple' if isinstance(out, tuple) else type(out).__name__}"
+        )
     if isinstance(out, tuple):
         if len(out) != 2:
             raise TypeError(

@@ -135,3 +135,34 @@ def test_warm_start_is_checked():
         rbptk.gradient(model, h_star, params, g, method="tbptt", steps=3, truncate=2, x0=g)
     with pytest.raises(ValueError, match=r"x0 has shape \(3,\)"):
         rbptk.gradient(model, h_star, params, g, steps=3, x0=g[:3])
+
+
+def test_old_names_still_work_and_warn():
+    model, params, h_star, g, _, _ = affine_problem(rho=0.5)
+    with pytest.warns(DeprecationWarning, match="truncate= for the iteration of neumann"):
+        old, info_old = rbptk.gradient(model, h_star, params, g, steps=3, truncate=7)
+    new, info_new = rbptk.gradient(model, h_star, params, g, steps=3, maxiter=7)
+    np.testing.assert_array_equal(old["w"], new["w"])
+    assert info_old.iterations == info_new.iterations == 7
+    with pytest.warns(DeprecationWarning, match="tol= for the iteration of cg is deprecated"):
+        rbptk.gradient(model, h_star, params, g, method="cg", steps=3, tol=1e-9)
+
+
+def test_budgets_default_from_the_registry():
+    model, params, h_star, g, _, _ = affine_problem(rho=0.5)
+    for method in ("rbp", "neumann", "tbptt"):
+        _, info = rbptk.gradient(model, h_star, params, g, method=method, steps=30, seed=0)
+        assert info.iterations == registry.spec(method).default_maxiter == 20
+    # truncate is TBPTT's K and nothing else's when maxiter is given
+    _, info = rbptk.gradient(model, h_star, params, g, method="tbptt", steps=30, truncate=4)
+    assert info.iterations == 4
+
+
+def test_has_aux_says_what_loss_grad_returns():
+    model, params, h_star, g, _, _ = affine_problem(rho=0.5)
+    _, info = rbptk.gradient(model, h_star, params, lambda h: (1.5, g), steps=3, has_aux=True)
+    assert info.loss == 1.5
+    with pytest.raises(TypeError, match=r"has_aux=True says loss_grad returns \(loss, dL/dh_T\)"):
+        rbptk.gradient(model, h_star, params, lambda h: g, steps=3, has_aux=True)
+    with pytest.raises(TypeError, match="has_aux=False says loss_grad returns dL/dh_T alone"):
+        rbptk.gradient(model, h_star, params, lambda h: (1.5, g), steps=3, has_aux=False)
