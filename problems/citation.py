@@ -81,15 +81,9 @@ def train(net, readout, method, data, split, args, seed):
             best = {"val": val, "test": test, "epoch": epoch, "gru": gru, "out": out_before}
     hist["best"] = {k: best[k] for k in ("val", "test", "epoch")}
     hist["params"] = (best["gru"], best["out"])
-    hist["rho"] = spectral_radius(net, h0, best["gru"], args)
+    hist["rho"] = rbptk.diagnostics.spectral_radius_at_end(net, h0, best["gru"], args.steps)
     hist["peak_mb"] = peak_mb(net, readout, h0, best, labels, train_idx, method, args)
     return hist
-
-
-def spectral_radius(net, h0, gru, args):
-    traj = rbptk.forward(net, h0, gru, args.steps)
-    lin = net.linearize(traj.states[-2], gru)
-    return rbptk.check.spectral_radius(lin, traj.h, iters=60)
 
 
 def peak_mb(net, readout, h0, best, labels, train_idx, method, args):

@@ -260,59 +260,6 @@ def gradient(args, method, dynamics, h0, params, loss_grad, **kw):
     )
 
 
-def forward_study(dynamics, h0, params, inputs, budget, tol=1e-6):
-    """Forward evaluations to reach ||F(h) - h|| <= tol ||F(h)||: plain iteration
-    against Anderson(5), from the same start (rows for a table)."""
-    plain = rbptk.forward(dynamics, h0, params, budget, inputs=inputs, tol=tol)
-    acc = rbptk.anderson(dynamics, h0, params, budget, inputs=inputs, tol=tol)
-    return [
-        {
-            "forward": name,
-            "steps": t.info.steps,
-            "status": t.info.status.value,
-            "residual": t.info.residuals[-1] / max(float(rbptk._array.norm(t.h)), 1e-300),
-        }
-        for name, t in (("plain", plain), ("anderson", acc))
-    ]
-
-
-def bptt_agreement(dynamics, h0, params, loss_grad, inputs, steps, truncate, methods):
-    """Relative difference of each method's gradient from BPTT's, same params
-    and forward pass length (rows for a table; the first row is BPTT itself,
-    with the norm of its gradient). Norms are taken in float64."""
-    kw = dict(steps=steps, inputs=inputs, strict=False, seed=0)
-
-    def flat(grads):
-        return np.concatenate(
-            [rbptk.to_numpy(grads[k]).astype(np.float64).ravel() for k in sorted(grads)]
-        )
-
-    reference, info = rbptk.gradient(dynamics, h0, params, loss_grad, method="bptt", **kw)
-    ref = flat(reference)
-    rows = [
-        {
-            "method": "bptt",
-            "status": info.status.value,
-            "grad_norm": float(np.linalg.norm(ref)),
-            "rel_diff": 0.0,
-        }
-    ]
-    for method in methods:
-        grads, info = rbptk.gradient(
-            dynamics, h0, params, loss_grad, method=method, **budget(method, truncate), **kw
-        )
-        got = flat(grads)
-        rows.append(
-            {
-                "method": method,
-                "status": info.status.value,
-                "grad_norm": float(np.linalg.norm(got)),
-                "rel_diff": float(np.linalg.norm(got - ref) / np.linalg.norm(ref)),
-            }
-        )
-    return rows
-
-
 AGREEMENT_METHODS = ["tbptt", "rbp", "cg", "neumann", "gmres", "bicgstab"]
 
 
@@ -320,8 +267,10 @@ def diagnostics(dynamics, h0, params, loss_grad, inputs, steps, truncate):
     """Both diagnostic tables' rows: forward steps to tolerance (plain against
     Anderson, budget 10 T) and every method's agreement with BPTT."""
     return {
-        "forward_study": forward_study(dynamics, h0, params, inputs, budget=10 * steps),
-        "agreement": bptt_agreement(
+        "forward_study": rbptk.diagnostics.forward_study(
+            dynamics, h0, params, inputs, budget=10 * steps
+        ),
+        "agreement": rbptk.diagnostics.bptt_agreement(
             dynamics, h0, params, loss_grad, inputs, steps, truncate, AGREEMENT_METHODS
         ),
     }

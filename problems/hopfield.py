@@ -77,14 +77,6 @@ def retrieve(net, params, cues, steps):
     return rbptk.to_numpy(traj.h[net.output_slice, ...]) > 0.5
 
 
-def spectral_radius_at(net, params, x, steps):
-    """rho(J) at the end of the forward pass for one image (power iteration)."""
-    prepared = rbptk.dynamics.prepare(net, params)
-    traj = rbptk.forward(net, net.initial_state(x), prepared, steps, inputs=lambda t: x)
-    lin = net.linearize(traj.states[-2], prepared, x)
-    return rbptk.check.spectral_radius(lin, traj.h, iters=60)
-
-
 def train(net, method, images, args, xp, dtype):
     """Adam on the L1 loss; returns the params and the training history."""
     params = {"P": rbptk.asarray(net.init_params(seed=args.seed, dtype=dtype)["P"])}
@@ -127,7 +119,14 @@ def train(net, method, images, args, xp, dtype):
             epoch_losses.append(info.extra["loss"])
         history["epoch_loss"].append(float(np.mean(epoch_losses)) if epoch_losses else None)
         if epoch % args.rho_every == 0 or epoch == args.epochs - 1:
-            history["rho"].append((epoch, spectral_radius_at(net, params, x0, args.steps)))
+            history["rho"].append(
+                (
+                    epoch,
+                    rbptk.diagnostics.spectral_radius_at_end(
+                        net, net.initial_state(x0), params, args.steps, inputs=lambda t: x0
+                    ),
+                )
+            )
     return params, history
 
 

@@ -1,7 +1,7 @@
 """rbptk: gradients of convergent recurrent dynamics (recurrent back-propagation)
 on NumPy or CuPy arrays, with hand-written Jacobian products."""
 
-from . import check, methods, models, optim
+from . import check, diagnostics, methods, models, optim, registry  # noqa: E402  (they import gradient)
 from .anderson import anderson
 from .backend import (
     BackendError,
@@ -45,6 +45,7 @@ __all__ = [
     "anderson",
     "asarray",
     "check",
+    "diagnostics",
     "forward",
     "get_backend",
     "get_namespace",
@@ -54,6 +55,7 @@ __all__ = [
     "models",
     "optim",
     "peak_memory",
+    "registry",
     "set_backend",
     "to_numpy",
     "use_backend",
