@@ -124,7 +124,7 @@ def krylov(
     lin = linearize_last(dynamics, traj, params, inputs)
     shape, n = tuple(g.shape), int(math.prod(g.shape))
     restart = min(K, 30, n) if restart is None else min(restart, n)
-    info = AdjointInfo(solver, Status.MAX_ITER)
+    info = AdjointInfo(solver, Status.MAX_ITER, max_iter_fails=True)
     finite_inputs = []  # CuPy GMRES: is each product's input finite (kept on the device)
 
     def matvec(z):

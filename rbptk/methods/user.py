@@ -24,7 +24,7 @@ def user_solver(solver, name):
     def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0):
         start = time.perf_counter()
         lin = linearize_last(dynamics, traj, params, inputs)
-        info = AdjointInfo(name, Status.MAX_ITER)
+        info = AdjointInfo(name, Status.MAX_ITER, max_iter_fails=True)
 
         def matvec(z):
             info.n_vjp += 1
