@@ -47,7 +47,7 @@ def _budget(method_spec, steps, truncate, maxiter, rtol, tol):
     adjoint solve's ``maxiter`` and ``rtol``) or the old ones (``truncate`` as
     any method's budget, ``tol``), which warn."""
     if method_spec.trajectory:
-        K = truncate if truncate is not None else method_spec.default_maxiter
+        K = truncate if truncate is not None else min(method_spec.default_maxiter, steps)
         K = validation.check_count("truncate", K)
         if method_spec.name == "tbptt" and K > steps:
             raise ValueError(f"truncate={K} exceeds steps={steps} for tbptt")
@@ -66,9 +66,9 @@ def _budget(method_spec, steps, truncate, maxiter, rtol, tol):
 
 
 def _deprecated(old, new, method):
+    why = "truncate= now means TBPTT's K only" if old == "truncate" else "rtol is SciPy's name"
     warnings.warn(
-        f"{old}= for the iteration of {method} is deprecated; use {new}= "
-        f"({'truncate now means TBPTT' if old == 'truncate' else 'SciPy'}'s name)",
+        f"{old}= for the iteration of {method} is deprecated; use {new}= ({why})",
         DeprecationWarning,
         stacklevel=4,
     )
