@@ -35,18 +35,21 @@ PROTOCOLS = {
 }
 
 
-def clean_images():
-    """The first training image of each digit, binarised (pixel > 0 -> 1): (784, 10)."""
+def clean_images(per_digit=1):
+    """The first ``per_digit`` training images of each digit, binarised
+    (pixel > 0 -> 1): (784, 10 per_digit)."""
     images, labels = load_mnist_train()
-    return (first_of_each_digit(images, labels).reshape(10, N_PIXELS) > 0).astype(np.float64).T
+    chosen = first_of_each_digit(images, labels, per_digit)
+    return (chosen.reshape(-1, N_PIXELS) > 0).astype(np.float64).T
 
 
-def corrupt(images, rng):
-    """Switch off a random half of the "on" pixels of each column of ``images``."""
+def corrupt(images, rng, fraction=0.5):
+    """Switch off a random ``fraction`` (default half) of the "on" pixels of
+    each column of ``images``."""
     out = images.copy()
     for j in range(images.shape[1]):
         on = np.flatnonzero(images[:, j] > 0)
-        out[rng.choice(on, size=len(on) // 2, replace=False), j] = 0
+        out[rng.choice(on, size=int(len(on) * fraction), replace=False), j] = 0
     return out
 
 
@@ -93,7 +96,7 @@ def train(net, method, images, args, xp, dtype):
         for b in range(n_batches):
             idx = order[b * args.batch : (b + 1) * args.batch]
             target_np = images[:, idx]
-            shown_np = corrupt(target_np, rng) if args.train_corrupt else target_np
+            shown_np = corrupt(target_np, rng, args.erase) if args.train_corrupt else target_np
             shown_np = encode(shown_np, args.input_gain)
             if args.batch == 1:
                 target_np, shown_np = target_np[:, 0], shown_np[:, 0]
@@ -169,7 +172,7 @@ def cues_for_evaluation(images, args):
     """Fresh half-erased cues, ``--eval-corruptions`` per digit (seeded): (clean, cues)."""
     rng = np.random.default_rng(args.seed + 1000)
     clean = np.repeat(images, args.eval_corruptions, axis=1)
-    return clean, corrupt(clean, rng)
+    return clean, corrupt(clean, rng, args.erase)
 
 
 def evaluate(net, params, images, args, dtype):
@@ -319,10 +322,17 @@ def main(argv=None):
         "--rho-every", type=common.integer(1), default=5, help="epochs between rho(J) estimates"
     )
     parser.add_argument(
+        "--erase",
+        type=common.number(0, 1, low_open=True, high_open=True),
+        default=0.5,
+        help="fraction of each digit's on pixels erased in a cue",
+    )
+    parser.add_argument(
         "--study",
-        choices=["encoding"],
-        help="encoding: recall for each input encoding and training-cue choice "
-        "(one method, default neumann; docs/hopfield.md)",
+        choices=["encoding", "capacity"],
+        help="encoding: recall for each input encoding and training-cue choice (neumann, "
+        "or --method); capacity: recall for 10-100 stored digits and 25-75%% erased, "
+        "for each --method (all: the five, 5 x 12 trainings)",
     )
     args = parser.parse_args(argv)
     protocol = PROTOCOLS[args.protocol]
@@ -340,6 +350,8 @@ def main(argv=None):
     net = HopfieldNet(N_PIXELS, args.hidden, N_PIXELS)
     if args.study == "encoding":
         return run_encoding_study(net, images, args, dtype)
+    if args.study == "capacity":
+        return run_capacity_study(net, method_names, args, dtype)
     results = {}
     for method in method_names:
         start = time.perf_counter()
@@ -412,6 +424,92 @@ def main(argv=None):
         f"first image, {next(iter(results))}'s parameters",
     )
     return results
+
+
+CAPACITY_STORED = (10, 20, 50, 100)
+CAPACITY_ERASED = (0.25, 0.5, 0.75)
+
+
+def capacity_study(net, methods, args, dtype):
+    """Recall against the number of stored digits (the first 1, 2, 5, 10
+    training images of each digit) and the erased fraction (in training and at
+    evaluation); rows for a table and the plot."""
+    rows = []
+    for stored in CAPACITY_STORED:
+        images = clean_images(stored // 10)
+        for erase in CAPACITY_ERASED:
+            args.erase = erase
+            clean, cues = cues_for_evaluation(images, args)
+            cue = scores(cues > 0.5, clean, images, args.tol_pixels)
+            for method in methods:
+                start = time.perf_counter()
+                params, _ = train(net, method, images, args, None, dtype)
+                rows.append(
+                    {
+                        "method": method,
+                        "stored": stored,
+                        "erased": erase,
+                        "cue_pixel_error": cue["pixel_error"],
+                        **scores_of(evaluate(net, params, images, args, dtype)),
+                        "train_seconds": time.perf_counter() - start,
+                    }
+                )
+                print(f"  {rows[-1]}", flush=True)
+    return rows
+
+
+def plot_capacity(rows, out):
+    plt = common.pyplot()
+    if plt is None:
+        return []
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for (method, erase), sel in _groups(rows):
+        stored = [r["stored"] for r in sel]
+        label = f"{method}, {erase:.0%} erased"
+        axes[0].plot(stored, [r["nearest_success"] for r in sel], "o-", label=label)
+        line = axes[1].plot(stored, [r["pixel_error"] for r in sel], "o-", label=label)[0]
+        axes[1].plot(stored, [r["cue_pixel_error"] for r in sel], ":", color=line.get_color())
+    axes[0].set(xscale="log", xlabel="stored digits", ylabel="nearest-pattern success")
+    axes[1].set(xscale="log", yscale="log", xlabel="stored digits",
+                ylabel="pixel error (dotted: the cue)")  # fmt: skip
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "capacity.png", dpi=120)
+    plt.close(fig)
+    return [out / "capacity.png"]
+
+
+def _groups(rows):
+    keys = sorted({(r["method"], r["erased"]) for r in rows})
+    return [(k, [r for r in rows if (r["method"], r["erased"]) == k]) for k in keys]
+
+
+def run_capacity_study(net, methods, args, dtype):
+    rows = capacity_study(net, methods, args, dtype)
+    table = common.format_table(
+        rows,
+        [
+            ("method", "method", "s"),
+            ("stored", "stored", "d"),
+            ("erased", "erased", ".2f"),
+            ("nearest_success", "nearest success", ".2f"),
+            ("pixel_error", "pixel error", ".4f"),
+            ("cue_pixel_error", "cue pixel error", ".4f"),
+            ("success", "success", ".2f"),
+            ("train_seconds", "train s", ".0f"),
+        ],
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    plots = [] if args.no_plots else plot_capacity(rows, args.out)
+    common.report(
+        args,
+        {"table": rows},
+        f"Hopfield capacity study: {', '.join(methods)}, {args.epochs} epochs, "
+        f"batch {args.batch}, N = {net.N}",
+        table,
+        plots,
+    )
+    return rows
 
 
 def run_encoding_study(net, images, args, dtype):

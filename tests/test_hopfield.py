@@ -235,3 +235,26 @@ def test_encoding_study_quick_run(tmp_path):
     assert [r["encoding"] for r in rows] == ["cue itself", "x in {0, 1}", "+-1", "+-2", "+-4",
                                              "+-4", "+-8"]  # fmt: skip
     assert all(0 <= r["pixel_error"] <= 1 for r in rows)
+
+
+def test_capacity_study_quick_run(tmp_path, monkeypatch):
+    from problems import hopfield
+
+    monkeypatch.setattr(hopfield, "CAPACITY_STORED", (10, 20))
+    monkeypatch.setattr(hopfield, "CAPACITY_ERASED", (0.25, 0.75))
+    argv = ["--study", "capacity", "--method", "neumann", "--hidden", "16", "--epochs", "1"]
+    rows = hopfield.main([*argv, "--steps", "6", "--truncate", "3", "--quiet"]
+                         + ["--eval-corruptions", "1", "--out", str(tmp_path)])  # fmt: skip
+    assert [(r["stored"], r["erased"]) for r in rows] == [(10, 0.25), (10, 0.75), (20, 0.25),
+                                                          (20, 0.75)]  # fmt: skip
+    # a quarter erased leaves a cue closer to the digit than three quarters do
+    assert rows[0]["cue_pixel_error"] < rows[1]["cue_pixel_error"]
+    assert (tmp_path / "capacity.png").stat().st_size > 0
+
+
+def test_more_digits_per_class_come_digit_major():
+    from problems.hopfield import clean_images
+
+    two = clean_images(2)
+    assert two.shape == (784, 20)
+    np.testing.assert_array_equal(two[:, :10], clean_images(1))

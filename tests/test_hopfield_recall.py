@@ -25,7 +25,7 @@ def test_half_erased_cues_are_completed_better_than_the_cue():
     args = argparse.Namespace(
         seed=0, lr=1e-2, batch=3, epochs=150, quiet=True, train_corrupt=True, input_gain=4.0,
         steps=30, truncate=10, rho_every=1000, forward="plain", eval_corruptions=8,
-        tol_pixels=0.0,
+        tol_pixels=0.0, erase=0.5,
     )  # fmt: skip
     params, history = hopfield.train(net, "neumann", images, args, np, np.dtype("float64"))
     clean, cues = hopfield.cues_for_evaluation(images, args)

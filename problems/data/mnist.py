@@ -40,6 +40,8 @@ def load_mnist_train(data_dir=None):
     return images, labels
 
 
-def first_of_each_digit(images, labels):
-    """The first training image of each digit 0..9, shape (10, 28, 28)."""
-    return np.stack([images[np.argmax(labels == d)] for d in range(10)])
+def first_of_each_digit(images, labels, per_digit=1):
+    """The first ``per_digit`` training images of each digit 0..9, digit-major
+    within each rank (0, 1, ..., 9, 0, 1, ...): shape (10 per_digit, 28, 28)."""
+    index = [np.flatnonzero(labels == d)[:per_digit] for d in range(10)]
+    return np.stack([images[index[d][i]] for i in range(per_digit) for d in range(10)])
