@@ -14,7 +14,9 @@ propagation (the read-out on the PCA features) shows what propagation adds.
 
 from __future__ import annotations
 
+import functools
 import math
+import pathlib
 import time
 
 import numpy as np
@@ -22,16 +24,28 @@ import numpy as np
 import rbptk
 from rbptk.models import GRUGraphNet, SoftmaxReadout
 
-from . import common
+from . import common, runner
 from .data.planetoid import DATASETS, load_planetoid, pca, random_split
 
 DEMO_EPOCHS = {"cora": 60, "pubmed": 40}
 
 
+@functools.lru_cache(maxsize=4)
 def load(name):
-    """PCA features (n, D), labels (n,), adjacency (scipy CSR), number of classes."""
+    """PCA features (n, D), labels (n,), adjacency (scipy CSR), number of classes
+    (cached: a worker process loads each dataset once)."""
     features, labels, A = load_planetoid(name)
     return pca(features, DATASETS[name]["pca"]), labels, A, DATASETS[name]["classes"]
+
+
+def problem(dataset, dtype, seed):
+    """The model, read-out, data (h0, labels) and split of one seed, on the current backend."""
+    features, labels, A, n_classes = load(dataset)
+    net = GRUGraphNet(A, features.shape[1])
+    readout = SoftmaxReadout(features.shape[1], n_classes)
+    data = (rbptk.asarray(features.astype(dtype)), rbptk.asarray(labels))
+    split = tuple(rbptk.asarray(ix) for ix in random_split(len(labels), seed))
+    return net, readout, data, split
 
 
 def accuracy(readout, h, params, labels, nodes):
@@ -40,60 +54,76 @@ def accuracy(readout, h, params, labels, nodes):
     return float(xp.mean(pred == labels[nodes]))
 
 
-def train(net, readout, method, data, split, args, seed):
-    """SGD on GRU + read-out; returns the training history of one seed."""
-    h0, labels = data
-    train_idx, val_idx, test_idx = split
+def initial_state(net, readout, args, seed):
     gru = {k: rbptk.asarray(v) for k, v in net.init_params(seed=seed, dtype=args.dtype).items()}
     out = {k: rbptk.asarray(v) for k, v in readout.init_params(seed=seed, dtype=args.dtype).items()}
-    opt_gru = rbptk.optim.SGD(args.lr, args.momentum, args.weight_decay)
-    opt_out = rbptk.optim.SGD(args.lr, args.momentum, args.weight_decay)
-    hist = {"loss": [], "val": [], "test": [], "epoch_seconds": [], "status": {}}
-    best = {"val": -1.0}
-    bar = common.progress(range(args.epochs), args.epochs, f"{method} seed {seed}", args.quiet)
+    return {
+        "gru": gru,
+        "out": out,
+        "opt_gru": rbptk.optim.SGD(args.lr, args.momentum, args.weight_decay),
+        "opt_out": rbptk.optim.SGD(args.lr, args.momentum, args.weight_decay),
+        "hist": {"loss": [], "val": [], "test": [], "epoch_seconds": [], "statuses": {}},
+        "best": {"val": -1.0},
+    }
+
+
+def train(net, readout, method, data, split, args, seed, checkpoint=None):
+    """SGD on GRU + read-out from the last checkpoint (or the start); returns the
+    training history of one seed, with the selected parameters under "params"."""
+    checkpoint = checkpoint or runner.Checkpoint()
+    h0, labels = data
+    train_idx, val_idx, test_idx = split
+    saved = checkpoint.load()
+    first, st = (saved[0] + 1, saved[1]) if saved else (0, initial_state(net, readout, args, seed))
+    hist = st["hist"]
+    epochs = range(first, args.epochs)
+    bar = common.progress(epochs, len(epochs), f"{method} seed {seed}", args.quiet)
     for epoch in bar:
         start = time.perf_counter()
         stash = {}
 
-        def loss_grad(h, out=out, stash=stash):
+        def loss_grad(h, out=st["out"], stash=stash):
             loss, dh, stash["out"] = readout.loss_and_grads(h, out, labels, train_idx)
             return loss, dh
 
-        grads, info = common.gradient(args, method, net, h0, gru, loss_grad, seed=seed)
-        hist["status"][info.status.value] = hist["status"].get(info.status.value, 0) + 1
+        grads, info = common.gradient(args, method, net, h0, st["gru"], loss_grad, seed=seed)
+        status = info.status.value
+        hist["statuses"][status] = hist["statuses"].get(status, 0) + 1
         if "out" not in stash:  # the forward pass failed before the loss: counted, skipped
             for key in ("loss", "val", "test"):
                 hist[key].append(math.nan)
-            hist["epoch_seconds"].append(time.perf_counter() - start)
-            continue
-        if grads is not None and all(rbptk._array.all_finite(g) for g in grads.values()):
-            gru = opt_gru.step(gru, grads)
-        out_before = out
-        out = opt_out.step(out, stash["out"])
-        hT = info.extra["h"]  # states of this epoch's forward pass, before the update
-        val = accuracy(readout, hT, out_before, labels, val_idx)
-        test = accuracy(readout, hT, out_before, labels, test_idx)
-        hist["loss"].append(info.extra["loss"])
-        hist["val"].append(val)
-        hist["test"].append(test)
+        else:
+            if grads is not None and all(rbptk._array.all_finite(g) for g in grads.values()):
+                st["gru"] = st["opt_gru"].step(st["gru"], grads)
+            out_before = st["out"]
+            st["out"] = st["opt_out"].step(out_before, stash["out"])
+            hT = info.extra["h"]  # states of this epoch's forward pass, before the update
+            val = accuracy(readout, hT, out_before, labels, val_idx)
+            hist["loss"].append(info.extra["loss"])
+            hist["val"].append(val)
+            hist["test"].append(accuracy(readout, hT, out_before, labels, test_idx))
+            if val > st["best"]["val"]:
+                st["best"] = {"val": val, "test": hist["test"][-1], "epoch": epoch,
+                              "gru": st["gru"], "out": out_before}  # fmt: skip
         hist["epoch_seconds"].append(time.perf_counter() - start)
-        if val > best["val"]:
-            best = {"val": val, "test": test, "epoch": epoch, "gru": gru, "out": out_before}
-    hist["best"] = {k: best[k] for k in ("val", "test", "epoch")}
-    hist["params"] = (best["gru"], best["out"])
-    hist["rho"] = rbptk.diagnostics.spectral_radius_at_end(net, h0, best["gru"], args.steps)
-    hist["peak_mb"] = peak_mb(net, readout, h0, best, labels, train_idx, method, args)
+        checkpoint.maybe_save(epoch, st)
+    best = st["best"]
+    hist["best"] = {k: best.get(k) for k in ("val", "test", "epoch")}
+    hist["params"] = (best.get("gru", st["gru"]), best.get("out", st["out"]))
+    hist["rho"] = rbptk.diagnostics.spectral_radius_at_end(net, h0, hist["params"][0], args.steps)
+    hist["peak_mb"] = peak_mb(net, readout, h0, hist["params"], labels, train_idx, method, args)
     return hist
 
 
-def peak_mb(net, readout, h0, best, labels, train_idx, method, args):
+def peak_mb(net, readout, h0, params, labels, train_idx, method, args):
+    gru, out = params
     _, info = common.gradient(
         args,
         method,
         net,
         h0,
-        best["gru"],
-        lambda h: readout.loss_and_grads(h, best["out"], labels, train_idx)[:2],
+        gru,
+        lambda h: readout.loss_and_grads(h, out, labels, train_idx)[:2],
         track_memory=True,
     )
     return info.peak_bytes / 2**20
@@ -114,42 +144,131 @@ def baseline(readout, data, split, args, seed):
     return {"val": best[0], "test": best[1]}
 
 
-def summarise(method, runs):
-    tests = [r["best"]["test"] for r in runs]
+BASELINE = "no propagation"
+
+
+def run(spec, checkpoint, options):
+    """One run of the grid (problems/runner.py): train ``spec['method']`` on the
+    seed's split; metrics, curves, status counts, the no-propagation baseline of
+    the same seed (and the diagnostic tables at the selected parameters when asked)."""
+    args = common.run_args(spec, options)
+    common.use_backend(args.backend)
+    net, readout, data, split = problem(spec["dataset"], args.dtype, args.seed)
+    hist = train(net, readout, args.method, data, split, args, args.seed, checkpoint)
+    result = {
+        "metrics": {
+            **hist["best"],
+            "rho": hist["rho"],
+            "peak_mb": hist["peak_mb"],
+            "s_per_epoch": float(np.median(hist["epoch_seconds"])),
+        },
+        "baseline": baseline(readout, data, split, args, args.seed),
+        "curves": {k: hist[k] for k in ("loss", "val", "test", "epoch_seconds")},
+        "statuses": hist["statuses"],
+    }
+    if options.get("diagnose"):
+        gru, out = hist["params"]
+        h0, labels = data
+
+        def loss_grad(h):
+            return readout.loss_and_grads(h, out, labels, split[0])[:2]
+
+        result["diagnostics"] = common.diagnostics(
+            net, h0, gru, loss_grad, None, args.steps, args.truncate
+        )
+    return result
+
+
+def summarise(method, records):
+    """A table row: test accuracy at the best validation epoch, mean and std over seeds."""
+    mean = common.mean_metrics(records, ["test", "val", "rho", "s_per_epoch", "peak_mb"])
     return {
         "method": method,
-        "test_mean": float(np.mean(tests)),
-        "test_std": float(np.std(tests)),
-        "val_best": float(np.mean([r["best"]["val"] for r in runs])),
-        "s_per_epoch": float(np.median([s for r in runs for s in r.get("epoch_seconds", [0])])),
-        "peak_mb": float(np.mean([r.get("peak_mb", 0.0) for r in runs])),
-        "rho": float(np.mean([r.get("rho", 0.0) for r in runs])),
+        "test_mean": mean["test"],
+        "test_std": float(np.std([r["metrics"]["test"] for r in records])),
+        "val_best": mean["val"],
+        "seeds": len(records),
+        "rho": mean["rho"],  # None (n/a) for the baseline
+        "s_per_epoch": mean["s_per_epoch"],
+        "peak_mb": mean["peak_mb"],
     }
 
 
-def plot(results, out, args):
+TABLE = [
+    ("method", "method", "s"),
+    ("test_mean", "test acc", ".3f"),
+    ("test_std", "+-", ".3f"),
+    ("val_best", "best val", ".3f"),
+    ("seeds", "seeds", "d"),
+    ("rho", "rho(J)", ".3f"),
+    ("s_per_epoch", "s/epoch", ".3f"),
+    ("peak_mb", "MB", ".1f"),
+]
+
+
+def plot(groups, out, dataset, config):
     plt = common.pyplot()
     if plt is None:
         return []
     fig, ax = plt.subplots(figsize=(7, 4))
-    for method, runs in results.items():
-        curves = np.array([r["val"] for r in runs])
+    for method, records in groups.items():
+        curves = np.array([r["curves"]["val"] for r in records], dtype=float)
         ax.plot(np.arange(1, curves.shape[1] + 1), curves.mean(axis=0), label=method)
     ax.set(
         xlabel="epoch",
         ylabel="validation accuracy (mean over seeds)",
-        title=f"{args.dataset}: GRU propagation, T = {args.steps}, K = {args.truncate}",
+        title=f"{dataset}: GRU propagation, T = {config['steps']}, K = {config['truncate']}",
     )
     ax.legend()
     fig.tight_layout()
-    path = out / f"val_accuracy_{args.dataset}.png"
+    path = pathlib.Path(out) / f"val_accuracy_{dataset}.png"
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return [path]
 
 
+def specs(args, method_names):
+    """The grid: every method x every seed."""
+    config = common.run_config(args, exclude=("dataset",))
+    return [
+        runner.make_spec("citation", m, s, config, dataset=args.dataset)
+        for m in method_names
+        for s in args.seeds
+    ]
+
+
+def report(records, out, plots=True, args=None):
+    """Print (and write to out/results.json) the table of one grid's records:
+    one row per method, the baseline last, the diagnostic tables when a record
+    has them; return the rows."""
+    spec0 = records[0]["spec"]
+    config, dataset = spec0["config"], spec0["dataset"]
+    groups = common.by_method(records)
+    rows = [summarise(m, rs) for m, rs in groups.items()]
+    first = next(iter(groups.values()))  # the baseline of each seed, from one method's runs
+    rows.append(summarise(BASELINE, [{"metrics": r["baseline"]} for r in first]))
+    features, labels, A, _ = load(dataset)
+    seeds = sorted({r["spec"]["seed"] for r in records})
+    diag = next((r for r in records if "diagnostics" in r), None)
+    written = plot(groups, out, dataset, config) if plots else []
+    common.report(
+        args or common.records_args(records, out),
+        {
+            "table": rows,
+            "methods": {m: [runner.run_summary(r) for r in rs] for m, rs in groups.items()},
+        },
+        f"{dataset}: {len(labels)} nodes, {A.nnz} directed edges, D = {features.shape[1]}, "
+        f"{config['epochs']} epochs x {len(seeds)} seeds, backend {config['backend']}",
+        common.format_table(rows, TABLE),
+        written,
+        diag and diag["diagnostics"],
+        diag and f"{diag['spec']['method']}'s selected parameters, seed {diag['spec']['seed']}",
+    )
+    return rows
+
+
 def main(argv=None):
-    parser = common.base_parser(__doc__.split("\n\n")[0], "results/citation")
+    parser = common.base_parser(__doc__.split("\n\n")[0], "results/citation", seeds="2")
     parser.add_argument("--dataset", default="cora", choices=sorted(DATASETS))
     parser.add_argument(
         "--epochs",
@@ -158,9 +277,6 @@ def main(argv=None):
         help="default: 60 (cora), 40 (pubmed), to stay under 10 minutes",
     )
     parser.add_argument("--full", action="store_true", help="the reference's 2000 epochs")
-    parser.add_argument(
-        "--seeds", type=common.integer(1), default=2, help="random splits and initialisations"
-    )
     parser.add_argument("--steps", type=common.integer(1), default=100, help="propagation steps T")
     parser.add_argument(
         "--truncate", type=common.integer(1), default=5, help="K for tbptt/rbp/cg/neumann"
@@ -176,57 +292,9 @@ def main(argv=None):
     elif args.epochs is None:
         args.epochs = DEMO_EPOCHS[args.dataset]
     common.setup_backend(args.backend)
-    features, labels_np, A, n_classes = load(args.dataset)
-    net = GRUGraphNet(A, features.shape[1])
-    readout = SoftmaxReadout(features.shape[1], n_classes)
-    data = (rbptk.asarray(features.astype(args.dtype)), rbptk.asarray(labels_np))
-    splits = [
-        tuple(rbptk.asarray(ix) for ix in random_split(len(labels_np), s))
-        for s in range(args.seeds)
-    ]
-    results = {
-        m: [train(net, readout, m, data, splits[s], args, s) for s in range(args.seeds)]
-        for m in method_names
-    }
-    base = [baseline(readout, data, splits[s], args, s) for s in range(args.seeds)]
-    rows = [summarise(m, runs) for m, runs in results.items()]
-    rows.append(summarise("no propagation", [{"best": b} for b in base]))
-    table = common.format_table(
-        rows,
-        [
-            ("method", "method", "s"),
-            ("test_mean", "test acc", ".3f"),
-            ("test_std", "+-", ".3f"),
-            ("val_best", "best val", ".3f"),
-            ("rho", "rho(J)", ".3f"),
-            ("s_per_epoch", "s/epoch", ".3f"),
-            ("peak_mb", "MB", ".1f"),
-        ],
-    )
-    # diagnostics at the parameters the first method selected (seed 0)
-    gru, out = results[next(iter(results))][0]["params"]
-    h0, labels = data
-
-    def loss_grad(h):
-        return readout.loss_and_grads(h, out, labels, splits[0][0])[:2]
-
-    diag = common.diagnostics(net, h0, gru, loss_grad, None, args.steps, args.truncate)
-    for runs in results.values():
-        for r in runs:
-            r.pop("params")
-    args.out.mkdir(parents=True, exist_ok=True)
-    plots = [] if args.no_plots else plot(results, args.out, args)
-    common.report(
-        args,
-        {"table": rows, "methods": results},
-        f"{args.dataset}: {len(labels_np)} nodes, {A.nnz} directed edges, D = {net.D}, "
-        f"{args.epochs} epochs x {args.seeds} seeds, backend {args.backend}",
-        table,
-        plots,
-        diag,
-        f"{next(iter(results))}'s selected parameters",
-    )
-    return rows
+    grid = specs(args, method_names)
+    records = common.run_grid(args, grid, diagnose=grid[:1])
+    return report(records, args.out, not args.no_plots, args)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import numpy as np
 import rbptk
 from rbptk.registry import spec
 
+from . import runner
+
 METHODS = list(rbptk.METHODS)
 FORWARDS = ["plain", "anderson"]
 
@@ -67,21 +69,23 @@ def number(low=None, high=None, *, low_open=False, high_open=False):
 
 def check_truncation(parser, args):
     """TBPTT's K cannot exceed T: refuse it at the command line."""
-    if args.method in ("tbptt", "all") and args.truncate > args.steps:
+    if ("tbptt" in args.method or "all" in args.method) and args.truncate > args.steps:
         parser.error(
             f"--truncate {args.truncate} exceeds --steps {args.steps} (tbptt needs K <= T)"
         )
 
 
-def base_parser(description, out_default):
-    """A :class:`Parser` with --method, --forward, --backend, --seed, --dtype, --out,
-    --no-plots, --quiet."""
+def base_parser(description, out_default, seeds="1"):
+    """A :class:`Parser` with --method, --forward, --backend, --seeds, --dtype, --out,
+    --no-plots, --quiet and the grid options --scheduler, --workers, --rerun,
+    --checkpoint-every."""
     parser = Parser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument(
         "--method",
         default="all",
-        choices=METHODS + ["all"],
-        help="gradient method; 'all' runs the paper's five on the same seed",
+        type=method_list,
+        help="gradient method(s), comma-separated (e.g. neumann,bptt); 'all' runs the "
+        f"paper's five on the same seeds; known: {', '.join(METHODS)}",
     )
     parser.add_argument(
         "--forward",
@@ -96,7 +100,12 @@ def base_parser(description, out_default):
         choices=["cpu", "gpu"],
         help="where arrays live (gpu needs CuPy + CUDA); default from RBPTK_BACKEND",
     )
-    parser.add_argument("--seed", type=integer(0), default=0)
+    parser.add_argument(
+        "--seeds",
+        type=seed_list,
+        default=seed_list(seeds),
+        help="seeds: a count (3: seeds 0, 1, 2), a range (2-4) or a list (0,3)",
+    )
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument(
         "--out",
@@ -106,13 +115,58 @@ def base_parser(description, out_default):
     )
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    grid = parser.add_argument_group("grid (problems/runner.py; docs/scaling.md)")
+    grid.add_argument(
+        "--scheduler",
+        default="none",
+        help="none: in this process, one run after another; local: a Dask LocalCluster of "
+        "--workers processes; or the address of a Dask scheduler (tcp://host:8786)",
+    )
+    grid.add_argument(
+        "--workers",
+        type=integer(1),
+        default=None,
+        help="local scheduler: worker processes (default: cores)",
+    )
+    grid.add_argument(
+        "--rerun", action="store_true", help="redo runs whose record exists in OUT/runs"
+    )
+    grid.add_argument(
+        "--checkpoint-every",
+        type=integer(0),
+        default=50,
+        help="epochs between checkpoints in OUT/checkpoints (0: none)",
+    )
     return parser
 
 
-def selected_methods(name, forward="plain"):
-    """The methods a run trains: the paper's five for 'all' (those that can use an
-    Anderson forward pass when ``forward`` is 'anderson')."""
-    names = list(rbptk.PAPER_METHODS) if name == "all" else [name]
+def method_list(text):
+    """argparse type: comma-separated method names, or 'all'."""
+    names = [n.strip() for n in text.split(",")]
+    unknown = [n for n in names if n not in METHODS + ["all"]]
+    if unknown or not names or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(
+            f"must be 'all' or distinct names among {', '.join(METHODS)}, got {text!r}"
+        )
+    return names
+
+
+def seed_list(text):
+    """argparse type: seeds as a count, a range a-b or a list (runner.parse_seeds)."""
+    try:
+        return runner.parse_seeds(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def selected_methods(names, forward="plain"):
+    """The methods a grid trains, in order: 'all' expands to the paper's five
+    (those that can use an Anderson forward pass when ``forward`` is 'anderson')."""
+    if isinstance(names, str):
+        names = [names]
+    names = list(
+        dict.fromkeys(m for n in names for m in (rbptk.PAPER_METHODS if n == "all" else [n]))
+    )
     if forward == "anderson":
         names = [m for m in names if not spec(m).trajectory]
         if not names:
@@ -181,28 +235,12 @@ def machine():
     return line
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.floating, np.integer)):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, pathlib.Path):
-        return str(obj)
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
-
-
 def write_results(out, results):
     """Write ``results`` (plus date and machine) to out/results.json; return the path."""
     out.mkdir(parents=True, exist_ok=True)
     results = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine(), **results}
     path = out / "results.json"
-    path.write_text(json.dumps(_jsonable(results), indent=2))
+    path.write_text(json.dumps(runner.jsonable(results), indent=2))
     return path
 
 
@@ -309,3 +347,84 @@ def report(args, payload, heading, table, plots=(), diag=None, where="", lines=(
     if diag:
         print_diagnostics(diag, where, args.steps, args.truncate)
     print(f"\nwrote {path}" + "".join(f", {p}" for p in plots))
+
+
+# --------------------------------------------------------------------------- grids
+
+GRID_OPTIONS = (
+    "method", "seeds", "out", "no_plots", "quiet", "scheduler", "workers", "rerun",
+    "checkpoint_every", "full", "study",
+)  # fmt: skip
+
+
+def run_config(args, exclude=()):
+    """What a run's result depends on: the parsed options less the grid's own
+    (method, seeds, output, scheduling) and ``exclude``."""
+    return {k: v for k, v in vars(args).items() if k not in GRID_OPTIONS + tuple(exclude)}
+
+
+def run_args(spec, options):
+    """A namespace for one run: its config, seed and method, and ``quiet``."""
+    cfg = spec["config"]
+    return argparse.Namespace(
+        **cfg, seed=spec["seed"], method=spec["method"], quiet=options.get("quiet", True)
+    )
+
+
+def use_backend(name):
+    """rbptk.set_backend inside a run (raises, where the program's own check exits)."""
+    rbptk.set_backend(name)
+    return rbptk.backend.namespace()
+
+
+def run_grid(args, specs, diagnose=()):
+    """runner.run_grid with the program's grid options, after writing
+    out/grid.json (what ``python -m problems.report out`` reports, finished or
+    not); a one-line error and exit status 1 (some runs failed) or 2 (no Dask)
+    instead of a traceback."""
+    runner.write_grid(args.out, specs, study=getattr(args, "study", None))
+    try:
+        return runner.run_grid(
+            specs,
+            args.out,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            rerun=args.rerun,
+            checkpoint_every=args.checkpoint_every,
+            diagnose={runner.spec_hash(s) for s in diagnose},
+            quiet=args.quiet,
+        )
+    except ImportError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except runner.GridError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(1)
+
+
+def by_method(records):
+    """{method: [records in seed order]}, methods in order of first appearance."""
+    groups = {}
+    for r in records:
+        groups.setdefault(r["spec"]["method"], []).append(r)
+    return {m: sorted(rs, key=lambda r: r["spec"]["seed"]) for m, rs in groups.items()}
+
+
+def records_args(records, out):
+    """The namespace a program would have parsed for these records: the first
+    record's config and labels, the methods and seeds, and ``out``."""
+    spec0 = records[0]["spec"]
+    labels = {k: v for k, v in spec0.items() if k not in ("experiment", "config", "seed", "method")}
+    return argparse.Namespace(
+        **spec0["config"],
+        **labels,
+        method=list(by_method(records)),
+        seeds=sorted({r["spec"]["seed"] for r in records}),
+        out=pathlib.Path(out),
+    )
+
+
+def mean_metrics(records, keys):
+    """Each metric's mean over the records (seeds); None where a record lacks it."""
+    values = {k: [r["metrics"].get(k) for r in records] for k in keys}
+    return {k: None if None in v else float(np.mean(v)) for k, v in values.items()}

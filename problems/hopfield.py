@@ -17,6 +17,8 @@ output units show. Two protocols:
 
 from __future__ import annotations
 
+import argparse
+import pathlib
 import time
 
 import numpy as np
@@ -24,7 +26,7 @@ import numpy as np
 import rbptk
 from rbptk.models import HopfieldNet
 
-from . import common
+from . import common, runner
 from .data.mnist import first_of_each_digit, load_mnist_train
 
 N_PIXELS = 784
@@ -80,16 +82,24 @@ def retrieve(net, params, cues, steps):
     return rbptk.to_numpy(traj.h[net.output_slice, ...]) > 0.5
 
 
-def train(net, method, images, args, xp, dtype):
-    """Adam on the L1 loss; returns the params and the training history."""
-    params = {"P": rbptk.asarray(net.init_params(seed=args.seed, dtype=dtype)["P"])}
-    opt = rbptk.optim.Adam(lr=args.lr)
-    rng = np.random.default_rng(args.seed + 1)  # same order and corruptions for every method
+def train(net, method, images, args, dtype, checkpoint=None):
+    """Adam on the L1 loss, from the last checkpoint (or the start); returns the
+    params and the training history."""
+    checkpoint = checkpoint or runner.Checkpoint()
     n_images = images.shape[1]
     n_batches = -(-n_images // args.batch)
-    history = {"loss": [], "epoch_loss": [], "rho": [], "grad_seconds": [], "status": {}}
     x0 = rbptk.asarray(encode(images[:, 0], args.input_gain).astype(dtype))
-    bar = common.progress(range(args.epochs), args.epochs, f"hopfield {method}", args.quiet)
+    saved = checkpoint.load()
+    if saved:
+        first, (params, opt, rng, history) = saved[0] + 1, saved[1]
+    else:
+        first = 0
+        params = {"P": rbptk.asarray(net.init_params(seed=args.seed, dtype=dtype)["P"])}
+        opt = rbptk.optim.Adam(lr=args.lr)
+        rng = np.random.default_rng(args.seed + 1)  # same order and corruptions for every method
+        history = {"loss": [], "epoch_loss": [], "rho": [], "grad_seconds": [], "statuses": {}}
+    epochs = range(first, args.epochs)
+    bar = common.progress(epochs, len(epochs), f"hopfield {method}", args.quiet)
     for epoch in bar:
         order = rng.permutation(n_images)
         epoch_losses = []
@@ -113,7 +123,7 @@ def train(net, method, images, args, xp, dtype):
                 seed=args.seed,
             )
             status = info.status.value
-            history["status"][status] = history["status"].get(status, 0) + 1
+            history["statuses"][status] = history["statuses"].get(status, 0) + 1
             history["grad_seconds"].append(info.wall_time)
             if grads is None or not rbptk._array.all_finite(grads["P"]):
                 continue  # never apply a non-finite update; the status count records it
@@ -130,6 +140,7 @@ def train(net, method, images, args, xp, dtype):
                     ),
                 )
             )
+        checkpoint.maybe_save(epoch, (params, opt, rng, history))
     return params, history
 
 
@@ -193,32 +204,93 @@ def evaluate(net, params, images, args, dtype):
     }
 
 
-def plot(results, out, args):
+def pack(bits):
+    """Boolean image columns as hex text (for records): np.packbits, row-major."""
+    return np.packbits(np.asarray(bits, dtype=bool)).tobytes().hex()
+
+
+def unpack(text, shape):
+    return np.unpackbits(np.frombuffer(bytes.fromhex(text), np.uint8))[: np.prod(shape)].reshape(
+        shape
+    )
+
+
+def run(spec, checkpoint, options):
+    """One run of the grid (problems/runner.py): train ``spec['method']`` on the
+    first ``stored`` digits, score recall on fresh cues; metrics, curves, status
+    counts, the retrieved examples (and the diagnostic tables when asked)."""
+    args = common.run_args(spec, options)
+    common.use_backend(args.backend)
+    dtype = np.dtype(args.dtype)
+    images = clean_images(args.stored // 10)
+    net = HopfieldNet(N_PIXELS, args.hidden, N_PIXELS)
+    start = time.perf_counter()
+    params, history = train(net, args.method, images, args, dtype, checkpoint)
+    train_seconds = time.perf_counter() - start
+    evaluation = evaluate(net, params, images, args, dtype)
+    result = {
+        "metrics": {
+            **scores_of(evaluation),
+            "clean_pixel_error": evaluation["clean_pixel_error"],
+            "final_loss": history["epoch_loss"][-1],
+            "rho": history["rho"][-1][1],
+            "diverged": history["statuses"].get("diverged", 0),
+            "s_per_grad": float(np.median(history["grad_seconds"])),
+            "peak_mb": peak_bytes(net, args.method, params, images, args, dtype) / 2**20,
+            "train_seconds": train_seconds,
+        },
+        "curves": {"epoch_loss": history["epoch_loss"], "rho": history["rho"]},
+        "statuses": history["statuses"],
+        "retrieved": pack(evaluation["examples"]["retrieved"][:, :10] > 0.5),
+    }
+    if options.get("diagnose"):
+        x0 = rbptk.asarray(encode(images[:, 0], args.input_gain).astype(dtype))
+        target = rbptk.asarray(images[:, 0].astype(dtype))
+        result["diagnostics"] = common.diagnostics(
+            net, net.initial_state(x0), params, l1_loss_grad(net, target), lambda t: x0,
+            args.steps, args.truncate,
+        )  # fmt: skip
+    return result
+
+
+def config_args(config, seed=0):
+    """A namespace of one run's config (for the cue row and the examples)."""
+    return argparse.Namespace(**config, seed=seed)
+
+
+def cue_scores(config, seed):
+    """The ``cue`` row: the corrupted cues themselves scored as outputs."""
+    args = config_args(config, seed)
+    images = clean_images(config["stored"] // 10)
+    clean, cues = cues_for_evaluation(images, args)
+    return scores(cues > 0.5, clean, images, args.tol_pixels)
+
+
+def plot(groups, out, config):
     plt = common.pyplot()
     if plt is None:
         return []
+    out = pathlib.Path(out)
     fig, ax = plt.subplots(figsize=(7, 4))
-    for method, r in results.items():
-        ax.plot(
-            np.arange(1, len(r["history"]["epoch_loss"]) + 1),
-            r["history"]["epoch_loss"],
-            label=method,
-        )
+    for method, records in groups.items():
+        curve = records[0]["curves"]["epoch_loss"]
+        ax.plot(np.arange(1, len(curve) + 1), curve, label=method)
     ax.set(
         xlabel="epoch",
         ylabel="training L1 loss (epoch mean)",
         yscale="log",
-        title=f"Hopfield net, {args.steps} steps, truncation {args.truncate}",
+        title=f"Hopfield net, {config['steps']} steps, truncation {config['truncate']}",
     )
     ax.legend()
     fig.tight_layout()
     fig.savefig(out / "loss_curves.png", dpi=120)
     plt.close(fig)
-    rows = 2 + len(results)
+    rows = 2 + len(groups)
     fig, axes = plt.subplots(rows, 10, figsize=(10, rows * 1.05))
-    first = next(iter(results.values()))["eval"]["examples"]
-    panels = [("clean", first["clean"]), ("cue", first["cue"])]
-    panels += [(m, r["eval"]["examples"]["retrieved"]) for m, r in results.items()]
+    images = clean_images(config["stored"] // 10)
+    cues = cues_for_evaluation(images, config_args(config))[1]
+    panels = [("clean", images), ("cue", cues[:, :: config["eval_corruptions"]])]
+    panels += [(m, unpack(rs[0]["retrieved"], (N_PIXELS, 10))) for m, rs in groups.items()]
     for i, (name, imgs) in enumerate(panels):
         for j in range(10):
             axes[i, j].imshow(imgs[:, j].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
@@ -231,6 +303,52 @@ def plot(results, out, args):
     return [out / "loss_curves.png", out / "retrieval.png"]
 
 
+SCORES = ("nearest_success", "success", "pixel_error")
+TABLE = [
+    ("method", "method", "s"),
+    ("nearest_success", "nearest success", ".2f"),
+    ("success", "success", ".2f"),
+    ("pixel_error", "pixel error", ".4f"),
+    ("final_loss", "final loss", ".4f"),
+    ("rho", "rho(J)", ".3f"),
+    ("diverged", "diverged", "d"),
+    ("s_per_grad", "s/gradient", ".3f"),
+    ("peak_mb", "MB", ".1f"),
+]
+
+
+def report(records, out, plots=True, args=None):
+    """The method table of one grid's records (the ``cue`` row first), with the
+    diagnostic tables when a record has them; writes out/results.json."""
+    config = records[0]["spec"]["config"]
+    seeds = sorted({r["spec"]["seed"] for r in records})
+    groups = common.by_method(records)
+    cue = [cue_scores(config, s) for s in seeds]
+    rows = [{"method": "cue", **{k: float(np.mean([c[k] for c in cue])) for k in SCORES}}]
+    keys = [k for k, _, _ in TABLE[1:]]
+    rows += [{"method": m, **common.mean_metrics(rs, keys)} for m, rs in groups.items()]
+    for row in rows[1:]:
+        row["diverged"] = None if row["diverged"] is None else int(round(row["diverged"]))
+    diag = next((r for r in records if "diagnostics" in r), None)
+    written = plot(groups, out, config) if plots else []
+    common.report(
+        args or common.records_args(records, out),
+        {
+            "table": rows,
+            "methods": {m: [runner.run_summary(r) for r in rs] for m, rs in groups.items()},
+        },
+        f"Hopfield associative memory, protocol {records[0]['spec']['protocol']}: "
+        f"{config['epochs']} epochs, batch {config['batch']}, "
+        f"input gain {config['input_gain']:g}, N = {2 * N_PIXELS + config['hidden']}, "
+        f"{len(seeds)} seed(s), backend {config['backend']}, {config['dtype']}",
+        common.format_table(rows, TABLE),
+        written,
+        diag and diag["diagnostics"],
+        diag and f"first image, {diag['spec']['method']}'s parameters",
+    )
+    return rows
+
+
 ENCODING_STUDY = [  # (input gain, half-erased cues in training)
     (0.0, True),
     (1.0, True),
@@ -239,30 +357,137 @@ ENCODING_STUDY = [  # (input gain, half-erased cues in training)
     (4.0, True),
     (8.0, True),
 ]
+CAPACITY_STORED = (10, 20, 50, 100)
+CAPACITY_ERASED = (0.25, 0.5, 0.75)
 
 
-def encoding_study(net, method, images, args, dtype):
-    """Recall after training with each input encoding and training-cue choice
-    of ENCODING_STUDY (everything else as given); rows for a table."""
-    clean, cues = cues_for_evaluation(images, args)
-    rows = [{"encoding": "cue itself", **scores(cues > 0.5, clean, images, args.tol_pixels)}]
-    for gain, corrupted in ENCODING_STUDY:
-        args.input_gain, args.train_corrupt = gain, corrupted
-        params, history = train(net, method, images, args, None, dtype)
+def specs(args, methods):
+    """The grid of ``args.study``: methods x seeds (default); encodings x seeds
+    (encoding, one method); methods x stored x erased x seeds (capacity)."""
+    config = common.run_config(args)
+    protocol = config.pop("protocol")
+    if args.study == "encoding":
+        variants = [{"input_gain": g, "train_corrupt": c} for g, c in ENCODING_STUDY]
+        methods = methods[:1]
+    elif args.study == "capacity":
+        variants = [{"stored": n, "erase": e} for n in CAPACITY_STORED for e in CAPACITY_ERASED]
+    else:
+        variants = [{}]
+    return [  # method-major: a grid cut short has whole methods
+        runner.make_spec("hopfield", m, s, {**config, **v}, protocol=protocol)
+        for m in methods
+        for v in variants
+        for s in args.seeds
+    ]
+
+
+def scores_of(evaluation):
+    return {k: evaluation[k] for k in SCORES}
+
+
+def report_encoding(records, out, plots=True, args=None):
+    config = records[0]["spec"]["config"]
+    rows = [{"encoding": "cue itself", **cue_scores(config, records[0]["spec"]["seed"])}]
+    for (gain, corrupted), rs in _grouped(records, ("input_gain", "train_corrupt")):
         rows.append(
             {
                 "encoding": f"+-{gain:g}" if gain > 0 else "x in {0, 1}",
                 "training_cues": "half-erased" if corrupted else "clean",
-                "final_loss": history["epoch_loss"][-1],
-                **scores_of(evaluate(net, params, images, args, dtype)),
+                **common.mean_metrics(rs, [*SCORES, "final_loss"]),
             }
         )
-        print(f"  {rows[-1]}", flush=True)
+    table = common.format_table(
+        rows,
+        [
+            ("encoding", "input encoding", "s"),
+            ("training_cues", "training cues", "s"),
+            ("pixel_error", "pixel error", ".4f"),
+            ("nearest_success", "nearest success", ".2f"),
+            ("success", "success", ".2f"),
+            ("final_loss", "final loss", ".4f"),
+        ],
+    )
+    common.report(
+        args or common.records_args(records, out),
+        {"table": rows},
+        f"Hopfield encoding study: {records[0]['spec']['method']}, {config['epochs']} epochs, "
+        f"batch {config['batch']}",
+        table,
+    )
     return rows
 
 
-def scores_of(evaluation):
-    return {k: evaluation[k] for k in ("pixel_error", "success", "nearest_success")}
+def _grouped(records, keys):
+    """[(values of ``keys``, records)] in order of first appearance."""
+    groups = {}
+    for r in records:
+        groups.setdefault(tuple(r["spec"]["config"][k] for k in keys), []).append(r)
+    return list(groups.items())
+
+
+def report_capacity(records, out, plots=True, args=None):
+    rows = []
+    for (stored, erase), rs in _grouped(records, ("stored", "erase")):
+        cfg = rs[0]["spec"]["config"]
+        cue = cue_scores(cfg, rs[0]["spec"]["seed"])["pixel_error"]
+        for method, mrs in common.by_method(rs).items():
+            rows.append({"method": method, "stored": stored, "erased": erase,
+                         "cue_pixel_error": cue,
+                         **common.mean_metrics(mrs, [*SCORES, "train_seconds"])})  # fmt: skip
+    table = common.format_table(
+        rows,
+        [
+            ("method", "method", "s"),
+            ("stored", "stored", "d"),
+            ("erased", "erased", ".2f"),
+            ("nearest_success", "nearest success", ".2f"),
+            ("pixel_error", "pixel error", ".4f"),
+            ("cue_pixel_error", "cue pixel error", ".4f"),
+            ("success", "success", ".2f"),
+            ("train_seconds", "train s", ".0f"),
+        ],
+    )
+    config = records[0]["spec"]["config"]
+    methods = list(common.by_method(records))
+    common.report(
+        args or common.records_args(records, out),
+        {"table": rows},
+        f"Hopfield capacity study: {', '.join(methods)}, {config['epochs']} epochs, "
+        f"batch {config['batch']}, N = {2 * N_PIXELS + config['hidden']}",
+        table,
+        plot_capacity(rows, out) if plots else [],
+    )
+    return rows
+
+
+def plot_capacity(rows, out):
+    plt = common.pyplot()
+    if plt is None:
+        return []
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for (method, erase), sel in _groups(rows):
+        stored = [r["stored"] for r in sel]
+        label = f"{method}, {erase:.0%} erased"
+        axes[0].plot(stored, [r["nearest_success"] for r in sel], "o-", label=label)
+        line = axes[1].plot(stored, [r["pixel_error"] for r in sel], "o-", label=label)[0]
+        axes[1].plot(stored, [r["cue_pixel_error"] for r in sel], ":", color=line.get_color())
+    axes[0].set(xscale="log", xlabel="stored digits", ylabel="nearest-pattern success")
+    axes[1].set(xscale="log", yscale="log", xlabel="stored digits",
+                ylabel="pixel error (dotted: the cue)")  # fmt: skip
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    path = pathlib.Path(out) / "capacity.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return [path]
+
+
+def _groups(rows):
+    keys = sorted({(r["method"], r["erased"]) for r in rows})
+    return [(k, [r for r in rows if (r["method"], r["erased"]) == k]) for k in keys]
+
+
+REPORTS = {None: report, "encoding": report_encoding, "capacity": report_capacity}
 
 
 def main(argv=None):
@@ -278,7 +503,7 @@ def main(argv=None):
         "--epochs",
         type=common.integer(1),
         default=None,
-        help="passes over the 10 images (default: 100 retrieval, 15 reference)",
+        help="passes over the stored images (default: 100 retrieval, 15 reference)",
     )
     parser.add_argument("--full", action="store_true", help="the reference's 1000 epochs")
     parser.add_argument(
@@ -331,8 +556,8 @@ def main(argv=None):
         "--study",
         choices=["encoding", "capacity"],
         help="encoding: recall for each input encoding and training-cue choice (neumann, "
-        "or --method); capacity: recall for 10-100 stored digits and 25-75%% erased, "
-        "for each --method (all: the five, 5 x 12 trainings)",
+        "or the first --method); capacity: recall for 10-100 stored digits and 25-75%% "
+        "erased, for each --method (all: the five, 5 x 12 trainings)",
     )
     args = parser.parse_args(argv)
     protocol = PROTOCOLS[args.protocol]
@@ -340,199 +565,17 @@ def main(argv=None):
     args.batch = args.batch or protocol["batch"]
     args.input_gain = protocol["gain"] if args.input_gain is None else args.input_gain
     args.train_corrupt = args.train_corrupt or protocol["train_corrupt"]
+    args.stored = 10
     if not 1 <= args.batch <= 10:
         parser.error(f"argument --batch: must be between 1 and 10 (the images), got {args.batch}")
     common.check_truncation(parser, args)
+    if args.study == "encoding" and args.method == ["all"]:
+        args.method = ["neumann"]
     method_names = common.selected_methods(args.method, args.forward)  # exits 2 early
-    xp = common.setup_backend(args.backend)
-    dtype = np.dtype(args.dtype)
-    images = clean_images()
-    net = HopfieldNet(N_PIXELS, args.hidden, N_PIXELS)
-    if args.study == "encoding":
-        return run_encoding_study(net, images, args, dtype)
-    if args.study == "capacity":
-        return run_capacity_study(net, method_names, args, dtype)
-    results = {}
-    for method in method_names:
-        start = time.perf_counter()
-        params, history = train(net, method, images, args, xp, dtype)
-        results[method] = {
-            "history": history,
-            "train_seconds": time.perf_counter() - start,
-            "seconds_per_gradient": float(np.median(history["grad_seconds"])),
-            "peak_mb": peak_bytes(net, method, params, images, args, dtype) / 2**20,
-            "eval": evaluate(net, params, images, args, dtype),
-            "params": params,
-        }
-    clean, cues = cues_for_evaluation(images, args)
-    rows = [{"method": "cue", **scores(cues > 0.5, clean, images, args.tol_pixels)}]
-    rows += [
-        {
-            "method": m,
-            "nearest_success": r["eval"]["nearest_success"],
-            "success": r["eval"]["success"],
-            "pixel_error": r["eval"]["pixel_error"],
-            "final_loss": r["history"]["epoch_loss"][-1],
-            "rho": r["history"]["rho"][-1][1],
-            "diverged": r["history"]["status"].get("diverged", 0),
-            "s_per_grad": r["seconds_per_gradient"],
-            "peak_mb": r["peak_mb"],
-        }
-        for m, r in results.items()
-    ]
-    table = common.format_table(
-        rows,
-        [
-            ("method", "method", "s"),
-            ("nearest_success", "nearest success", ".2f"),
-            ("success", "success", ".2f"),
-            ("pixel_error", "pixel error", ".4f"),
-            ("final_loss", "final loss", ".4f"),
-            ("rho", "rho(J)", ".3f"),
-            ("diverged", "diverged", "d"),
-            ("s_per_grad", "s/gradient", ".3f"),
-            ("peak_mb", "MB", ".1f"),
-        ],
-    )
-    # diagnostics at the parameters the first method trained, first image
-    x0 = rbptk.asarray(encode(images[:, 0], args.input_gain).astype(dtype))
-    trained = results[next(iter(results))]["params"]
-    diag = common.diagnostics(
-        net,
-        net.initial_state(x0),
-        trained,
-        l1_loss_grad(net, rbptk.asarray(images[:, 0].astype(dtype))),
-        lambda t: x0,
-        args.steps,
-        args.truncate,
-    )
-    for r in results.values():
-        r.pop("params")
-    args.out.mkdir(parents=True, exist_ok=True)
-    plots = [] if args.no_plots else plot(results, args.out, args)
-    for r in results.values():
-        r["eval"].pop("examples")
-    common.report(
-        args,
-        {"table": rows, "methods": results},
-        f"Hopfield associative memory, protocol {args.protocol}: {args.epochs} epochs, "
-        f"batch {args.batch}, input gain {args.input_gain:g}, N = {net.N}, "
-        f"backend {args.backend}, {args.dtype}",
-        table,
-        plots,
-        diag,
-        f"first image, {next(iter(results))}'s parameters",
-    )
-    return results
-
-
-CAPACITY_STORED = (10, 20, 50, 100)
-CAPACITY_ERASED = (0.25, 0.5, 0.75)
-
-
-def capacity_study(net, methods, args, dtype):
-    """Recall against the number of stored digits (the first 1, 2, 5, 10
-    training images of each digit) and the erased fraction (in training and at
-    evaluation); rows for a table and the plot."""
-    rows = []
-    for stored in CAPACITY_STORED:
-        images = clean_images(stored // 10)
-        for erase in CAPACITY_ERASED:
-            args.erase = erase
-            clean, cues = cues_for_evaluation(images, args)
-            cue = scores(cues > 0.5, clean, images, args.tol_pixels)
-            for method in methods:
-                start = time.perf_counter()
-                params, _ = train(net, method, images, args, None, dtype)
-                rows.append(
-                    {
-                        "method": method,
-                        "stored": stored,
-                        "erased": erase,
-                        "cue_pixel_error": cue["pixel_error"],
-                        **scores_of(evaluate(net, params, images, args, dtype)),
-                        "train_seconds": time.perf_counter() - start,
-                    }
-                )
-                print(f"  {rows[-1]}", flush=True)
-    return rows
-
-
-def plot_capacity(rows, out):
-    plt = common.pyplot()
-    if plt is None:
-        return []
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for (method, erase), sel in _groups(rows):
-        stored = [r["stored"] for r in sel]
-        label = f"{method}, {erase:.0%} erased"
-        axes[0].plot(stored, [r["nearest_success"] for r in sel], "o-", label=label)
-        line = axes[1].plot(stored, [r["pixel_error"] for r in sel], "o-", label=label)[0]
-        axes[1].plot(stored, [r["cue_pixel_error"] for r in sel], ":", color=line.get_color())
-    axes[0].set(xscale="log", xlabel="stored digits", ylabel="nearest-pattern success")
-    axes[1].set(xscale="log", yscale="log", xlabel="stored digits",
-                ylabel="pixel error (dotted: the cue)")  # fmt: skip
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "capacity.png", dpi=120)
-    plt.close(fig)
-    return [out / "capacity.png"]
-
-
-def _groups(rows):
-    keys = sorted({(r["method"], r["erased"]) for r in rows})
-    return [(k, [r for r in rows if (r["method"], r["erased"]) == k]) for k in keys]
-
-
-def run_capacity_study(net, methods, args, dtype):
-    rows = capacity_study(net, methods, args, dtype)
-    table = common.format_table(
-        rows,
-        [
-            ("method", "method", "s"),
-            ("stored", "stored", "d"),
-            ("erased", "erased", ".2f"),
-            ("nearest_success", "nearest success", ".2f"),
-            ("pixel_error", "pixel error", ".4f"),
-            ("cue_pixel_error", "cue pixel error", ".4f"),
-            ("success", "success", ".2f"),
-            ("train_seconds", "train s", ".0f"),
-        ],
-    )
-    args.out.mkdir(parents=True, exist_ok=True)
-    plots = [] if args.no_plots else plot_capacity(rows, args.out)
-    common.report(
-        args,
-        {"table": rows},
-        f"Hopfield capacity study: {', '.join(methods)}, {args.epochs} epochs, "
-        f"batch {args.batch}, N = {net.N}",
-        table,
-        plots,
-    )
-    return rows
-
-
-def run_encoding_study(net, images, args, dtype):
-    method = "neumann" if args.method == "all" else args.method
-    rows = encoding_study(net, method, images, args, dtype)
-    table = common.format_table(
-        rows,
-        [
-            ("encoding", "input encoding", "s"),
-            ("training_cues", "training cues", "s"),
-            ("pixel_error", "pixel error", ".4f"),
-            ("nearest_success", "nearest success", ".2f"),
-            ("success", "success", ".2f"),
-            ("final_loss", "final loss", ".4f"),
-        ],
-    )
-    common.report(
-        args,
-        {"table": rows},
-        f"Hopfield encoding study: {method}, {args.epochs} epochs, batch {args.batch}",
-        table,
-    )
-    return rows
+    common.setup_backend(args.backend)
+    grid = specs(args, method_names)
+    records = common.run_grid(args, grid, diagnose=grid[:1] if args.study is None else ())
+    return REPORTS[args.study](records, args.out, not args.no_plots, args)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ updates the meta-parameters.
 
 from __future__ import annotations
 
+import functools
 import math
-import time
+import pathlib
 
 import numpy as np
 
@@ -22,15 +23,17 @@ import rbptk
 from rbptk.models import MLP, SGDMomentumStep
 from rbptk.registry import spec
 
-from . import common
+from . import common, runner
 from .data.mnist import load_mnist_train
 
 SIZES = (784, 50, 50, 50, 10)
 TENSORS = ["W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4"]
 
 
+@functools.lru_cache(maxsize=2)
 def load(n_train=10_000, n_val=10_000):
-    """Mean-centred images (pixels / 255 minus the training mean) and one-hot labels."""
+    """Mean-centred images (pixels / 255 minus the training mean) and one-hot
+    labels (cached per process; callers must not modify them)."""
     images, labels = load_mnist_train()
     X = images[: n_train + n_val].reshape(-1, 784).astype(np.float64) / 255.0
     X -= X[:n_train].mean(axis=0)
@@ -61,17 +64,25 @@ def make_inputs(train, schedule, full_last):
     return batches.__getitem__
 
 
-def meta_train(method, data, args, dtype):
+def meta_train(method, data, args, dtype, checkpoint=None):
+    """Adam on the meta-parameters from the last checkpoint (or the start);
+    returns the history with the final evaluation."""
+    checkpoint = checkpoint or runner.Checkpoint()
     train, val = data
     mlp = MLP(SIZES)
     step = SGDMomentumStep(mlp)
-    meta = {k: rbptk.asarray(v) for k, v in step.init_params(dtype=dtype).items()}
     w0 = rbptk.asarray(mlp.init(seed=args.seed, dtype=dtype))
     s0 = step.initial_state(w0)
     Xtr, Ytr = train
-    opt = rbptk.optim.Adam(lr=args.meta_lr)
-    hist = {"meta_loss": [], "seconds": [], "status": {}}
     full_last = not spec(method).trajectory  # methods that linearise the last step only
+    saved = checkpoint.load()
+    if saved:
+        first, (meta, opt, hist) = saved[0] + 1, saved[1]
+    else:
+        first = 0
+        meta = {k: rbptk.asarray(v) for k, v in step.init_params(dtype=dtype).items()}
+        opt = rbptk.optim.Adam(lr=args.meta_lr)
+        hist = {"meta_loss": [], "seconds": [], "statuses": {}}
 
     def loss_grad(s):
         w = s[: mlp.size]
@@ -84,18 +95,20 @@ def meta_train(method, data, args, dtype):
             args, method, step, s0, meta, loss_grad, inputs=inputs, seed=args.seed, **kw
         )
 
-    bar = common.progress(range(args.meta_iters), args.meta_iters, f"hyperopt {method}", args.quiet)
+    iters = range(first, args.meta_iters)
+    bar = common.progress(iters, len(iters), f"hyperopt {method}", args.quiet)
     for it in bar:
         if it == args.meta_iters // 2:
             opt.lr *= 0.1
         schedule = minibatch_schedule(len(Xtr), args.batch, args.steps, args.seed + it)
         grads, info = hypergradient(meta, make_inputs(train, schedule, full_last))
-        hist["status"][info.status.value] = hist["status"].get(info.status.value, 0) + 1
+        hist["statuses"][info.status.value] = hist["statuses"].get(info.status.value, 0) + 1
         loss = info.extra["loss"]  # None when the inner loop's forward pass failed
         hist["meta_loss"].append(math.nan if loss is None else loss)
         hist["seconds"].append(info.wall_time)
         if grads is not None and all(rbptk._array.all_finite(g) for g in grads.values()):
             meta = opt.step(meta, grads)
+        checkpoint.maybe_save(it, (meta, opt, hist))
     # final evaluation: one more inner loop with the learned hyperparameters
     schedule = minibatch_schedule(len(Xtr), args.batch, args.steps, args.seed + args.meta_iters)
     traj = rbptk.forward(step, s0, meta, args.steps, inputs=make_inputs(train, schedule, False))
@@ -111,13 +124,39 @@ def meta_train(method, data, args, dtype):
     return hist
 
 
-def plot(results, out):
+def run(spec, checkpoint, options):
+    """One run of the grid (problems/runner.py): meta-train ``spec['method']``;
+    metrics, curves, the learned hyperparameters, status counts."""
+    args = common.run_args(spec, options)
+    common.use_backend(args.backend)
+    train, val = load(args.n_train)
+    data = tuple(tuple(rbptk.asarray(a.astype(args.dtype)) for a in part) for part in (train, val))
+    hist = meta_train(args.method, data, args, np.dtype(args.dtype), checkpoint)
+    return {
+        "metrics": {
+            "meta_first": hist["meta_loss"][0],
+            "meta_last": hist["meta_loss"][-1],
+            "final_train_loss": hist["final_train_loss"],
+            "val_loss": hist["val_loss"],
+            "val_acc": hist["val_acc"],
+            "diverged": hist["statuses"].get("diverged", 0),
+            "s_per_iter": float(np.median(hist["seconds"])),
+            "peak_mb": hist["peak_mb"],
+        },
+        "curves": {"meta_loss": hist["meta_loss"], "seconds": hist["seconds"]},
+        "hyperparameters": {"learning_rates": hist["learning_rates"], "momenta": hist["momenta"]},
+        "statuses": hist["statuses"],
+    }
+
+
+def plot(groups, out):
     plt = common.pyplot()
     if plt is None:
         return []
+    out = pathlib.Path(out)
     fig, ax = plt.subplots(figsize=(7, 4))
-    for method, r in results.items():
-        ax.plot(np.log10(r["meta_loss"]), label=method)
+    for method, records in groups.items():
+        ax.plot(np.log10(np.array(records[0]["curves"]["meta_loss"], dtype=float)), label=method)
     ax.set(
         xlabel="meta-iteration",
         ylabel="log10 training loss after the inner loop",
@@ -129,10 +168,11 @@ def plot(results, out):
     plt.close(fig)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     x = np.arange(len(TENSORS))
-    width = 0.8 / max(1, len(results))
-    for i, (method, r) in enumerate(results.items()):
-        axes[0].bar(x + i * width, r["learning_rates"], width, label=method)
-        axes[1].bar(x + i * width, r["momenta"], width, label=method)
+    width = 0.8 / max(1, len(groups))
+    for i, (method, records) in enumerate(groups.items()):
+        hyper = records[0]["hyperparameters"]
+        axes[0].bar(x + i * width, hyper["learning_rates"], width, label=method)
+        axes[1].bar(x + i * width, hyper["momenta"], width, label=method)
     for ax, name in zip(axes, ["learning rate exp(theta)", "momentum sigmoid(phi)"], strict=True):
         ax.set_xticks(x + 0.4 - width / 2, TENSORS)
         ax.set_title(name)
@@ -141,6 +181,57 @@ def plot(results, out):
     fig.savefig(out / "hyperparameters.png", dpi=120)
     plt.close(fig)
     return [out / "meta_loss.png", out / "hyperparameters.png"]
+
+
+TABLE = [
+    ("method", "method", "s"),
+    ("meta_first", "meta-loss first", ".4f"),
+    ("meta_last", "meta-loss last", ".4f"),
+    ("val_loss", "val loss", ".4f"),
+    ("val_acc", "val acc", ".4f"),
+    ("diverged", "diverged", "d"),
+    ("s_per_iter", "s/meta-iter", ".3f"),
+    ("peak_mb", "MB", ".1f"),
+]
+
+
+def specs(args, methods):
+    config = common.run_config(args)
+    return [runner.make_spec("hyperopt", m, s, config) for m in methods for s in args.seeds]
+
+
+def report(records, out, plots=True, args=None):
+    """The method table of one grid's records (means over seeds), the learned
+    hyperparameters of each method's first seed; writes out/results.json."""
+    config = records[0]["spec"]["config"]
+    groups = common.by_method(records)
+    rows = []
+    for method, rs in groups.items():
+        row = {"method": method, "seeds": len(rs)}
+        row.update(common.mean_metrics(rs, [key for key, _, _ in TABLE[1:]]))
+        row["diverged"] = int(sum(r["metrics"]["diverged"] for r in rs))
+        rows.append(row)
+    lines = [
+        f"{m:8s} lr "
+        + " ".join(f"{a:.3f}" for a in rs[0]["hyperparameters"]["learning_rates"])
+        + " | momentum "
+        + " ".join(f"{b:.2f}" for b in rs[0]["hyperparameters"]["momenta"])
+        for m, rs in groups.items()
+    ]
+    common.report(
+        args or common.records_args(records, out),
+        {
+            "table": rows,
+            "methods": {m: [runner.run_summary(r) for r in rs] for m, rs in groups.items()},
+        },
+        f"Hyperparameter optimisation: {config['meta_iters']} meta-iterations, "
+        f"T = {config['steps']}, K = {config['truncate']}, backend {config['backend']}, "
+        f"{config['dtype']}",
+        common.format_table(rows, TABLE),
+        plot(groups, out) if plots else [],
+        lines=lines,
+    )
+    return rows
 
 
 def main(argv=None):
@@ -170,58 +261,8 @@ def main(argv=None):
     if args.full:
         args.meta_iters = 100
     common.setup_backend(args.backend)
-    train, val = load(args.n_train)
-    data = tuple(tuple(rbptk.asarray(a.astype(args.dtype)) for a in part) for part in (train, val))
-    results = {}
-    for method in method_names:
-        start = time.perf_counter()
-        results[method] = meta_train(method, data, args, np.dtype(args.dtype))
-        results[method]["total_seconds"] = time.perf_counter() - start
-    rows = [
-        {
-            "method": m,
-            "meta_first": r["meta_loss"][0],
-            "meta_last": r["meta_loss"][-1],
-            "val_loss": r["val_loss"],
-            "val_acc": r["val_acc"],
-            "s_per_iter": float(np.median(r["seconds"])),
-            "peak_mb": r["peak_mb"],
-            "diverged": r["status"].get("diverged", 0),
-        }
-        for m, r in results.items()
-    ]
-    table = common.format_table(
-        rows,
-        [
-            ("method", "method", "s"),
-            ("meta_first", "meta-loss first", ".4f"),
-            ("meta_last", "meta-loss last", ".4f"),
-            ("val_loss", "val loss", ".4f"),
-            ("val_acc", "val acc", ".4f"),
-            ("diverged", "diverged", "d"),
-            ("s_per_iter", "s/meta-iter", ".3f"),
-            ("peak_mb", "MB", ".1f"),
-        ],
-    )
-    args.out.mkdir(parents=True, exist_ok=True)
-    plots = [] if args.no_plots else plot(results, args.out)
-    lines = [
-        f"{m:8s} lr "
-        + " ".join(f"{a:.3f}" for a in r["learning_rates"])
-        + " | momentum "
-        + " ".join(f"{b:.2f}" for b in r["momenta"])
-        for m, r in results.items()
-    ]
-    common.report(
-        args,
-        {"table": rows, "methods": results},
-        f"Hyperparameter optimisation: {args.meta_iters} meta-iterations, T = {args.steps}, "
-        f"K = {args.truncate}, backend {args.backend}, {args.dtype}",
-        table,
-        plots,
-        lines=lines,
-    )
-    return rows
+    records = common.run_grid(args, specs(args, method_names))
+    return report(records, args.out, not args.no_plots, args)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ PROBES = [
     ("hopfield", ["--steps", "5", "--truncate", "9"], "--truncate 9 exceeds --steps 5"),
     ("citation", ["--epochs", "0"], "--epochs: must be an integer >= 1"),
     ("citation", ["--epochs", "-1"], "--epochs: must be an integer >= 1"),
-    ("citation", ["--seeds", "0"], "--seeds: must be an integer >= 1"),
+    ("citation", ["--seeds", "0"], "--seeds: must be a count >= 1"),
     ("citation", ["--momentum", "1"], r"--momentum: must be a number in \[0, 1\)"),
     ("citation", ["--weight-decay", "-1"], r"--weight-decay: must be a number in \[0, inf\]"),
     ("citation", ["--forward", "anderson", "--method", "bptt"], "--forward anderson needs"),

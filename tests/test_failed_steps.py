@@ -46,8 +46,9 @@ def test_citation_counts_and_skips_a_failed_step(monkeypatch, tmp_path):
     import json
 
     run = json.loads((tmp_path / "results.json").read_text())["methods"]["neumann"][0]
-    assert run["status"]["non_finite"] == 1 and len(run["loss"]) == 2
-    assert run["loss"][0] is None and run["loss"][1] is not None  # NaN is written as null
+    loss = run["curves"]["loss"]
+    assert run["statuses"]["non_finite"] == 1 and len(loss) == 2
+    assert loss[0] is None and loss[1] is not None  # NaN is written as null
 
 
 def test_hyperopt_counts_and_skips_a_failed_step(monkeypatch, tmp_path):
@@ -59,9 +60,9 @@ def test_hyperopt_counts_and_skips_a_failed_step(monkeypatch, tmp_path):
     hyperopt.main(argv)
     import json
 
-    r = json.loads((tmp_path / "results.json").read_text())["methods"]["neumann"]
-    assert r["status"]["non_finite"] == 1 and r["meta_loss"][0] is None  # NaN as null
-    assert np.isfinite(r["meta_loss"][1])
+    (r,) = json.loads((tmp_path / "results.json").read_text())["methods"]["neumann"]
+    assert r["statuses"]["non_finite"] == 1 and r["curves"]["meta_loss"][0] is None  # NaN: null
+    assert np.isfinite(r["curves"]["meta_loss"][1])
 
 
 def test_citation_with_anderson_runs_the_methods_that_can_use_it(tmp_path):

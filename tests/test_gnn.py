@@ -302,6 +302,6 @@ def test_citation_program_quick_run(tmp_path):
         assert 0.0 <= row["test_mean"] <= 1.0 and row["test_std"] >= 0.0
     for method in rbptk.PAPER_METHODS:
         runs = saved["methods"][method]
-        assert len(runs) == 2 and len(runs[0]["val"]) == 2
-        assert runs[0]["peak_mb"] > 0 and runs[0]["rho"] > 0
+        assert len(runs) == 2 and len(runs[0]["curves"]["val"]) == 2
+        assert runs[0]["metrics"]["peak_mb"] > 0 and runs[0]["metrics"]["rho"] > 0
     assert (tmp_path / "val_accuracy_cora.png").stat().st_size > 0

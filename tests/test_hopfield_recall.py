@@ -27,7 +27,7 @@ def test_half_erased_cues_are_completed_better_than_the_cue():
         steps=30, truncate=10, rho_every=1000, forward="plain", eval_corruptions=8,
         tol_pixels=0.0, erase=0.5,
     )  # fmt: skip
-    params, history = hopfield.train(net, "neumann", images, args, np, np.dtype("float64"))
+    params, history = hopfield.train(net, "neumann", images, args, np.dtype("float64"))
     clean, cues = hopfield.cues_for_evaluation(images, args)
     cue = hopfield.scores(cues > 0.5, clean, images, 0.0)
     recalled = hopfield.evaluate(net, params, images, args, np.dtype("float64"))

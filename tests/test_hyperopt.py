@@ -169,9 +169,9 @@ def test_program_quick_run(tmp_path):
     assert [r["method"] for r in rows] == list(rbptk.PAPER_METHODS)
     saved = json.loads((tmp_path / "results.json").read_text())
     for method in rbptk.PAPER_METHODS:
-        r = saved["methods"][method]
-        assert len(r["meta_loss"]) == 2 and len(r["learning_rates"]) == 8
-        assert 0 <= r["val_acc"] <= 1 and r["peak_mb"] > 0
+        (r,) = saved["methods"][method]
+        assert len(r["curves"]["meta_loss"]) == 2 and len(r["hyperparameters"]["momenta"]) == 8
+        assert 0 <= r["metrics"]["val_acc"] <= 1 and r["metrics"]["peak_mb"] > 0
     assert (tmp_path / "meta_loss.png").stat().st_size > 0
     assert (tmp_path / "hyperparameters.png").stat().st_size > 0
 
