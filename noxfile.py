@@ -8,7 +8,7 @@ nox.options.sessions = ["tests", "lint"]
 @nox.session
 def tests(session):
     """CPU test suite (GPU tests skip with their reason)."""
-    session.install("-e", ".[test,problems]")
+    session.install("-e", ".[test,problems,cluster]")
     session.run("pytest", *session.posargs)
 
 

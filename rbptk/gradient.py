@@ -84,12 +84,54 @@ def _check_inputs(dynamics, h0, params, inputs, steps):
     return xp, prepared
 
 
-def _run_method(method_spec, dynamics, traj, params, g, inputs, K, tol, eta, seed, alpha, x0):
-    grads, info = method_spec.solve(
-        dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, eta=eta, seed=seed, alpha=alpha,
-        x0=x0,
-    )  # fmt: skip
+def _run_forward(dynamics, h0, params, steps, inputs, keep, kind, tol, options):
+    """The forward pass: plain iteration keeping ``keep`` states, or Anderson."""
+    if kind == "anderson":
+        tol = 1e-6 if tol is None else tol
+        return anderson(dynamics, h0, params, steps, inputs=inputs, tol=tol, **(options or {}))
+    return plain_forward(dynamics, h0, params, steps, inputs=inputs, keep=keep, tol=tol)
+
+
+def _forward_failed(traj, method, strict):
+    """The result of a forward pass that reached a non-finite state (or raise)."""
+    message = f"the forward pass produced a non-finite state at step {traj.info.steps}"
+    if strict:
+        raise ConvergenceError(message, traj.info)
+    info = AdjointInfo(method, Status.NON_FINITE, forward=traj.info)
+    info.extra.update(h=traj.h, loss=None)
+    info.message = message
+    return None, info
+
+
+def _solve(method_spec, dynamics, traj, params, g, inputs, K, options):
+    """The method's adjoint (``options``: tol, eta, seed, alpha, x0, callback)."""
+    grads, info = method_spec.solve(dynamics, traj, params, g, inputs=inputs, K=K, **options)
     info.max_iter_fails = method_spec.max_iter_fails
+    return grads, info
+
+
+def _result(grads, info, traj, g, loss, rho, start, peak_bytes, strict):
+    """Fill ``info`` (times, memory, h, loss, rho, message), warn on an all-zero
+    gradient, and raise on failure when ``strict``."""
+    synchronize(traj.h)  # the clock must not stop while device kernels still run
+    info.forward = traj.info
+    info.time_adjoint = info.wall_time
+    info.wall_time = time.perf_counter() - start
+    info.peak_bytes = peak_bytes
+    info.extra.update(h=traj.h, loss=loss)
+    if rho is not None:
+        info.extra["rho"] = rho
+    if grads is not None and norm(g) > 0 and all(norm(v) == 0 for v in grads.values()):
+        info.extra["zero_gradient"] = True
+        warnings.warn(
+            "every parameter gradient is exactly zero although dL/dh_T is not: saturated "
+            "units (e.g. gates at exactly 0 or 1 in float32) or underflow; try float64",
+            ZeroGradientWarning,
+            stacklevel=3,
+        )
+    info.message = _message(info.method, info)
+    if strict and not info.success:
+        raise ConvergenceError(info.message, info, grads)
     return grads, info
 
 
@@ -130,11 +172,17 @@ def gradient(
     alpha=1.0,
     seed=None,
     x0=None,
+    callback=None,
     diagnose=False,
     strict=True,
     track_memory=False,
 ):
     """Gradient of L(h_T) with respect to ``params``, h_T the end of the dynamics.
+
+    The steps: check the options and inputs, run the forward pass
+    (:func:`_run_forward`), solve the method's adjoint (:func:`_solve`; for the
+    implicit methods :func:`rbptk.methods.implicit_gradient`), fill the result
+    (:func:`_result`).
 
     Runs h_{t+1} = F(h_t, params, x_t) for ``steps`` steps (or until
     ``forward_tol``), keeping only the states the method needs, then computes
@@ -212,6 +260,11 @@ def gradient(
         Warm start of the adjoint z of (I - J^T) z = dL/dh_T, shaped like the
         state (e.g. the previous training step's; rbp, cg, neumann, the Krylov
         methods and user solvers; refused by bptt and tbptt).
+    callback : callable, optional
+        ``callback(z)`` with the adjoint's iterate after every iteration of
+        rbp, cg and neumann (Neumann: the partial sum), bicgstab and minres;
+        once per restart cycle of gmres. Refused by bptt, tbptt and a user's
+        solver (which runs its own iteration).
     diagnose : bool, default False
         Estimate rho(J) at the last step before the adjoint solve (stored in
         ``info.extra["rho"]``), warning with :class:`ContractionWarning` when it
@@ -259,62 +312,20 @@ def gradient(
     K, rtol = _budget(method_spec, steps, truncate, maxiter, rtol, tol)
     xp, prepared = _check_inputs(dynamics, h0, params, inputs, steps)
     validation.check_warm_start(x0, h0, method_spec)
-    given = params
-    keep = method_spec.keep(K, steps)
+    validation.check_callback(callback, method_spec)
+    options = dict(tol=rtol, eta=eta, seed=seed, alpha=alpha, x0=x0, callback=callback)
     start = time.perf_counter()
     no_peak = contextlib.nullcontext(types.SimpleNamespace(bytes=None))
     with peak_memory(gpu=xp.__name__ == "cupy") if track_memory else no_peak as peak:
-        params = prepared
-        if forward == "anderson":
-            traj = anderson(
-                dynamics,
-                h0,
-                params,
-                steps,
-                inputs=inputs,
-                tol=1e-6 if forward_tol is None else forward_tol,
-                **(forward_options or {}),
-            )
-        else:
-            traj = plain_forward(
-                dynamics, h0, params, steps, inputs=inputs, keep=keep, tol=forward_tol
-            )
+        traj = _run_forward(dynamics, h0, prepared, steps, inputs, method_spec.keep(K, steps),
+                            forward, forward_tol, forward_options)  # fmt: skip
         if traj.info.status is Status.NON_FINITE:
-            if strict:
-                raise ConvergenceError(
-                    f"forward pass produced a non-finite state at step {traj.info.steps}",
-                    traj.info,
-                )
-            info = AdjointInfo(method, Status.NON_FINITE, forward=traj.info)
-            info.extra.update(h=traj.h, loss=None)
-            info.message = f"the forward pass produced a non-finite state at step {traj.info.steps}"
-            return None, info
+            return _forward_failed(traj, method, strict)
         loss, g = validation.loss_and_gradient(loss_grad, traj.h, has_aux)
-        rho = _diagnose(dynamics, traj, params, inputs, method) if diagnose else None
-        grads, info = _run_method(
-            method_spec, dynamics, traj, params, g, inputs, K, rtol, eta, seed, alpha, x0
-        )
-    validation.check_gradient_keys(grads, given, dynamics)
-    synchronize(traj.h)  # the clock must not stop while device kernels still run
-    info.forward = traj.info
-    info.time_adjoint = info.wall_time
-    info.wall_time = time.perf_counter() - start
-    info.peak_bytes = peak.bytes
-    info.extra.update(h=traj.h, loss=loss)
-    if rho is not None:
-        info.extra["rho"] = rho
-    if grads is not None and norm(g) > 0 and all(norm(v) == 0 for v in grads.values()):
-        info.extra["zero_gradient"] = True
-        warnings.warn(
-            "every parameter gradient is exactly zero although dL/dh_T is not: saturated "
-            "units (e.g. gates at exactly 0 or 1 in float32) or underflow; try float64",
-            ZeroGradientWarning,
-            stacklevel=2,
-        )
-    info.message = _message(info.method, info)
-    if strict and not info.success:
-        raise ConvergenceError(info.message, info, grads)
-    return grads, info
+        rho = _diagnose(dynamics, traj, prepared, inputs, method) if diagnose else None
+        grads, info = _solve(method_spec, dynamics, traj, prepared, g, inputs, K, options)
+    validation.check_gradient_keys(grads, params, dynamics)
+    return _result(grads, info, traj, g, loss, rho, start, peak.bytes, strict)
 
 
 def _message(method, info):

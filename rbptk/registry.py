@@ -38,8 +38,10 @@ class MethodSpec:
         answer is only trusted when it meets ``tol``).
     solve : callable
         ``solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha,
-        x0) -> (grads, info)``; ``x0`` warm-starts the adjoint (None: the
-        method's own start; ignored by BPTT and TBPTT).
+        x0, callback) -> (grads, info)``; ``x0`` warm-starts the adjoint (None:
+        the method's own start) and ``callback(z)`` sees its iterates (both
+        ignored by BPTT and TBPTT, refused by the front door there; a user's
+        solver gets no callback: it runs its own iteration).
     """
 
     name: str
@@ -64,7 +66,7 @@ class MethodSpec:
 
 
 def _bptt(name):
-    def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0):
+    def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0, callback=None):
         grads, info = methods.bptt(
             dynamics, traj, params, g, inputs=inputs, K=None if name == "bptt" else K
         )
@@ -74,24 +76,55 @@ def _bptt(name):
     return solve
 
 
-def _rbp(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0):
-    return methods.rbp(dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, seed=seed, x0=x0)
+def _rbp(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0, callback=None):
+    return methods.rbp(
+        dynamics,
+        traj,
+        params,
+        g,
+        inputs=inputs,
+        K=K,
+        tol=tol,
+        seed=seed,
+        x0=x0,
+        callback=callback,
+    )
 
 
-def _cg(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0):
-    return methods.cg(dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, eta=eta, x0=x0)
+def _cg(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0, callback=None):
+    return methods.cg(
+        dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, eta=eta, x0=x0, callback=callback
+    )
 
 
-def _neumann(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0):
+def _neumann(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0, callback=None):
     return methods.neumann(
-        dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, alpha=alpha, x0=x0
+        dynamics,
+        traj,
+        params,
+        g,
+        inputs=inputs,
+        K=K,
+        tol=tol,
+        alpha=alpha,
+        x0=x0,
+        callback=callback,
     )
 
 
 def _krylov(solver):
-    def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0):
+    def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0, callback=None):
         return methods.krylov(
-            dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, solver=solver, x0=x0
+            dynamics,
+            traj,
+            params,
+            g,
+            inputs=inputs,
+            K=K,
+            tol=tol,
+            solver=solver,
+            x0=x0,
+            callback=callback,
         )
 
     return solve

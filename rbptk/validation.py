@@ -184,6 +184,26 @@ def check_warm_start(x0, h0, method_spec):
         raise ValueError("x0 contains NaN or infinite values")
 
 
+def check_callback(callback, method_spec):
+    """callback: None, or a callable, for a built-in method that iterates on the adjoint."""
+    if callback is None:
+        return
+    if not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    if method_spec.trajectory:
+        raise ValueError(
+            f"callback sees the adjoint solve's iterates; {method_spec.name} back-propagates "
+            "and has none"
+        )
+    from .registry import REGISTRY
+
+    if REGISTRY.get(method_spec.name) is not method_spec:
+        raise ValueError(
+            f"callback is for the built-in solvers; {method_spec.name} is your own solver: "
+            "call your callback inside it"
+        )
+
+
 def check_gradient_keys(grads, params, dynamics):
     """vjp_params must return exactly the keys of params."""
     if grads is not None and set(grads) != set(params):

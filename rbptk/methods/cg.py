@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
-import time
 
 from .. import kernels
 from .._array import HostBatch, host_floats, vdot
 from ..info import AdjointInfo, Status
-from ._common import check_iterations, linearize_last
+from ._common import check_iterations
+from ._implicit import implicit_gradient
 
 
-def cg(dynamics, traj, params, g, *, inputs=None, K=20, tol=1e-5, eta=1e-5, x0=None):
+def cg(dynamics, traj, params, g, *, inputs=None, K=20, tol=1e-5, eta=1e-5, x0=None,
+       callback=None):  # fmt: skip
     """Solve ((I - J)(I - J^T) + eta I) z = (I - J) g by conjugate gradient.
 
     The normal matrix M is symmetric positive definite whenever I - J is
@@ -38,6 +39,9 @@ def cg(dynamics, traj, params, g, *, inputs=None, K=20, tol=1e-5, eta=1e-5, x0=N
         Damping added to the normal matrix (>= 0).
     x0 : array, optional
         Warm start z_0 (default 0): r_0 = b - M z_0 (one more M product).
+    callback : callable, optional
+        ``callback(z_i)`` after every iteration (on a device, steps after a
+        breakdown are zero steps, so z_i repeats).
 
     Returns
     -------
@@ -48,18 +52,22 @@ def cg(dynamics, traj, params, g, *, inputs=None, K=20, tol=1e-5, eta=1e-5, x0=N
         the checks run every ``HOST_SYNC_EVERY`` iterations, so a stop may come
         that many iterations late; z is then the last good iterate.
     """
-    start = time.perf_counter()
-    K = check_iterations(K)
+    return implicit_gradient(cg_solve, dynamics, traj, params, g, inputs=inputs, maxiter=K,
+                             rtol=tol, eta=eta, x0=x0, callback=callback)  # fmt: skip
+
+
+def cg_solve(A, g, *, maxiter=20, rtol=1e-5, eta=1e-5, x0=None, callback=None):
+    """CG on (A^T A + eta I) z = A^T g, A = I - J^T (``A(p)``, ``A.rmatvec(q)``);
+    returns (z, info). Parameters as :func:`cg`."""
+    K = check_iterations(maxiter)
     if not eta >= 0:
         raise ValueError(f"eta must be >= 0, got {eta!r}")
-    lin = linearize_last(dynamics, traj, params, inputs)
     info = AdjointInfo("cg", Status.MAX_ITER)
 
     def normal_matvec(p):
-        q = p - lin.vjp(p)  # (I - J^T) p
-        return q - lin.jvp(q) + eta * p  # (I - J) q + eta p
+        return A.rmatvec(A(p)) + eta * p  # (I - J)(I - J^T) p + eta p
 
-    b = g - lin.jvp(g)
+    b = A.rmatvec(g)
     z = 0 * b if x0 is None else x0
     r = b if x0 is None else b - normal_matvec(x0)
     p = r
@@ -76,19 +84,17 @@ def cg(dynamics, traj, params, g, *, inputs=None, K=20, tol=1e-5, eta=1e-5, x0=N
         r = r - alpha * Mp
         rr_new = vdot(r, r, host=False)
         info.iterations += 1
-        status = _verdict(batch.add(pMp, rr_new), tol * b_norm, info.residuals)
+        if callback is not None:
+            callback(z)
+        status = _verdict(batch.add(pMp, rr_new), rtol * b_norm, info.residuals)
         if status is not None:
             info.status = status
             break
         p = r + _ratio(rr_new, rr) * p
         rr = rr_new
     else:
-        info.status = _verdict(batch.flush(), tol * b_norm, info.residuals) or info.status
-    info.n_jvp = info.iterations + 1 + (x0 is not None)
-    info.n_vjp = info.iterations + (x0 is not None)
-    grads = lin.vjp_params(z)
-    info.wall_time = time.perf_counter() - start
-    return grads, info
+        info.status = _verdict(batch.flush(), rtol * b_norm, info.residuals) or info.status
+    return z, info
 
 
 def _ratio(a, b):

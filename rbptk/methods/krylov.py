@@ -4,14 +4,14 @@ own solvers: scipy.sparse.linalg on NumPy, cupyx.scipy.sparse.linalg on CuPy."""
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
 from .._array import host_floats, norm
 from ..backend import get_namespace
 from ..info import AdjointInfo, Status
-from ._common import check_iterations, linearize_last
+from ._common import check_iterations
+from ._implicit import implicit_gradient
 
 SOLVERS = ("gmres", "bicgstab", "minres")
 
@@ -74,7 +74,7 @@ def solver_keywords(library, solver, *, tol, K, restart, callback):
 
 def krylov(
     dynamics, traj, params, g, *, inputs=None, K=100, tol=1e-8, solver="gmres", restart=None,
-    x0=None,
+    x0=None, callback=None,
 ):  # fmt: skip
     """Solve (I - J^T) z = g with GMRES, BiCGSTAB or MINRES; grad = (dF/dparams)^T z.
 
@@ -97,6 +97,11 @@ def krylov(
         GMRES restart length (default min(K, 30)).
     x0 : array, optional
         Warm start, shaped like ``g`` (the library's own ``x0``).
+    callback : callable, optional
+        ``callback(z)`` with the library's iterate, shaped like ``g``: every
+        iteration for bicgstab and minres, once per restart cycle for gmres
+        (the libraries report the GMRES iterate only then; ``iterations`` then
+        counts operator products, and ``residuals`` holds only the final one).
 
     Returns
     -------
@@ -114,35 +119,51 @@ def krylov(
         divides by) is rerun once with ``restart`` set to that space's
         dimension, where it solves the system exactly.
     """
+    return implicit_gradient(krylov_solve, dynamics, traj, params, g, inputs=inputs, maxiter=K,
+                             rtol=tol, solver=solver, restart=restart, x0=x0,
+                             callback=callback)  # fmt: skip
+
+
+def krylov_solve(A, g, *, maxiter=100, rtol=1e-8, solver="gmres", restart=None, x0=None,
+                 callback=None):  # fmt: skip
+    """(I - J^T) z = g by the library's ``solver`` on the operator A (flattened
+    into its ``LinearOperator``); returns (z, info). Parameters as :func:`krylov`."""
     if solver not in SOLVERS:
         raise ValueError(f"unknown Krylov solver {solver!r}; choose one of {SOLVERS}")
-    start = time.perf_counter()
-    K = check_iterations(K)
+    K, tol = check_iterations(maxiter), rtol
     xp = get_namespace(g)
     linalg = _library(xp, solver)
     library = "scipy" if xp.__name__ == "numpy" else "cupy"
-    lin = linearize_last(dynamics, traj, params, inputs)
     shape, n = tuple(g.shape), int(math.prod(g.shape))
     restart = min(K, 30, n) if restart is None else min(restart, n)
     info = AdjointInfo(solver, Status.MAX_ITER, max_iter_fails=True)
     finite_inputs = []  # CuPy GMRES: is each product's input finite (kept on the device)
 
     def matvec(z):
-        info.n_vjp += 1
         if library == "cupy" and solver == "gmres":
             finite_inputs.append(xp.isfinite(xp.sum(z)))
-        z = xp.reshape(z, shape)
-        return xp.reshape(z - lin.vjp(z), (-1,))
+        return xp.reshape(A(xp.reshape(z, shape)), (-1,))
 
-    A = linalg.LinearOperator((n, n), matvec=matvec, dtype=g.dtype)
+    op = linalg.LinearOperator((n, n), matvec=matvec, dtype=g.dtype)
     b = xp.reshape(g, (-1,))
     history = []  # GMRES: relative residual norms; the others: one entry per iteration
-    record = history.append if solver == "gmres" else (lambda _: history.append(0.0))
+    iterate_mode = solver == "gmres" and callback is not None
+
+    def record(value):
+        if solver == "gmres" and not iterate_mode:
+            history.append(value)
+            return
+        history.append(0.0)
+        if callback is not None:
+            callback(xp.reshape(value, shape))
+
     kw = solver_keywords(library, solver, tol=tol, K=K, restart=restart, callback=record)
+    if iterate_mode:
+        kw["callback_type"] = "x"
     if x0 is not None:
         kw["x0"] = xp.reshape(x0, (-1,))
     try:
-        z, code = getattr(linalg, solver)(A, b, **kw)
+        z, code = getattr(linalg, solver)(op, b, **kw)
     except np.linalg.LinAlgError:  # CuPy's GMRES: NaN reached its host least squares
         if not finite_inputs:
             raise
@@ -152,11 +173,13 @@ def krylov(
         history.clear()
         restart = dim
         kw.update(solver_keywords(library, solver, tol=tol, K=K, restart=dim, callback=record))
-        z, code = linalg.gmres(A, b, **kw)
+        if iterate_mode:
+            kw["callback_type"] = "x"
+        z, code = linalg.gmres(op, b, **kw)
     z = z.astype(g.dtype, copy=False)
     per_callback = restart if library == "cupy" and solver == "gmres" else 1
-    info.iterations = len(history) * per_callback
-    info.residuals = host_floats(history) if solver == "gmres" else []
+    info.iterations = A.n_vjp if iterate_mode else len(history) * per_callback
+    info.residuals = host_floats(history) if solver == "gmres" and not iterate_mode else []
     true_residual = norm(b - matvec(z)) / max(norm(b), 1e-300)
     info.residuals.append(true_residual)
     code = int(code)
@@ -169,6 +192,4 @@ def krylov(
     else:
         info.status = Status.MAX_ITER
     info.extra["library_info"] = code
-    grads = lin.vjp_params(xp.reshape(z, shape))
-    info.wall_time = time.perf_counter() - start
-    return grads, info
+    return xp.reshape(z, shape), info

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
-
 from .._array import HostBatch, eps, norm
 from ..info import AdjointInfo
-from ._common import ResidualMonitor, check_iterations, linearize_last
+from ._common import ResidualMonitor, check_iterations
+from ._implicit import implicit_gradient
 
 
-def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, alpha=1.0, x0=None):
+def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, alpha=1.0, x0=None,
+            callback=None):  # fmt: skip
     """Truncated Neumann series for the implicit gradient.
 
     v_0 = s_0 = g;  for t = 1..K:  v_t = J^T v_{t-1},  s_t = s_{t-1} + v_t;
@@ -42,6 +42,8 @@ def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, alpha=1.0
         Warm start: the series runs on the residual of x0,
         s_0 = x0 + alpha r_0, v_0 = alpha r_0, r_0 = g - (I - J^T) x0 (one
         more vjp), so that s_K = x0 + alpha sum_t (I - alpha (I - J^T))^t r_0.
+    callback : callable, optional
+        ``callback(s_t)`` (the partial sum) after every iteration.
 
     Returns
     -------
@@ -51,28 +53,32 @@ def neumann(dynamics, traj, params, g, *, inputs=None, K=20, tol=None, alpha=1.0
         tail (the series does not converge when the spectral radius of J is
         >= 1; the rule is :class:`rbptk.methods._common.ResidualMonitor`'s).
     """
-    start = time.perf_counter()
-    K = check_iterations(K)
+    return implicit_gradient(neumann_solve, dynamics, traj, params, g, inputs=inputs, maxiter=K,
+                             rtol=tol, alpha=alpha, x0=x0, callback=callback)  # fmt: skip
+
+
+def neumann_solve(A, g, *, maxiter=20, rtol=None, alpha=1.0, x0=None, callback=None):
+    """The (damped) Neumann series for (I - J^T) z = g on the operator A
+    (J^T v = ``A.JT(v)``); returns (s_K, info). Parameters as :func:`neumann`."""
+    K = check_iterations(maxiter)
     if not alpha > 0:
         raise ValueError(f"alpha must be > 0, got {alpha!r}")
-    lin = linearize_last(dynamics, traj, params, inputs)
-    monitor = ResidualMonitor(tol, eps(g))
+    monitor = ResidualMonitor(rtol, eps(g))
     batch = HostBatch()
     info = AdjointInfo("neumann", None)
-    r0 = g if x0 is None else g - x0 + lin.vjp(x0)
+    r0 = g if x0 is None else g - A(x0)
     v = r0 if alpha == 1.0 else alpha * r0
     s = v if x0 is None else x0 + v
     for _ in range(K):
-        v = lin.vjp(v) if alpha == 1.0 else (1 - alpha) * v + alpha * lin.vjp(v)
+        v = A.JT(v) if alpha == 1.0 else (1 - alpha) * v + alpha * A.JT(v)
         s = s + v
         info.iterations += 1
-        scale = norm(s, host=False) if tol is not None else 1.0
+        if callback is not None:
+            callback(s)
+        scale = norm(s, host=False) if rtol is not None else 1.0
         info.status = monitor.feed(batch.add(norm(v, host=False), scale))
         if info.status is not None:
             break
     info.status = info.status or monitor.feed(batch.flush()) or monitor.final(norm(s))
-    info.n_vjp = info.iterations + (x0 is not None)
     info.residuals = monitor.residuals
-    grads = lin.vjp_params(s)
-    info.wall_time = time.perf_counter() - start
-    return grads, info
+    return s, info

@@ -3,34 +3,27 @@
 from __future__ import annotations
 
 import math
-import time
 
 from .._array import norm
 from ..info import AdjointInfo, Status
-from ._common import linearize_last
+from ._implicit import implicit_gradient
 
 
 def user_solver(solver, name):
     """The registry's ``solve`` around ``solver(matvec, b, *, x0, maxiter, rtol)``.
 
-    ``matvec(z) = z - J^T z`` and ``b = g`` are shaped like the state; the
-    solver returns z, or (z, info) with anything as info (kept in
-    ``info.extra["solver_info"]``). The status comes from the true relative
-    residual ||g - (I - J^T) z|| / ||g||, recomputed with one more product:
-    CONVERGED when it meets ``rtol``, MAX_ITER otherwise (a failure for the
-    front door), NON_FINITE on NaN.
+    ``matvec`` is the :class:`rbptk.methods.AdjointOperator` A = I - J^T
+    (callable: ``matvec(z) = z - J^T z``, also ``.rmatvec``, ``.shape``,
+    ``.dtype``) and ``b = g``, shaped like the state; the solver returns z, or
+    (z, info) with anything as info (kept in ``info.extra["solver_info"]``).
+    The status comes from the true relative residual ||g - (I - J^T) z|| /
+    ||g||, recomputed with one more product: CONVERGED when it meets ``rtol``,
+    MAX_ITER otherwise (a failure for the front door), NON_FINITE on NaN.
     """
 
-    def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0):
-        start = time.perf_counter()
-        lin = linearize_last(dynamics, traj, params, inputs)
+    def solve_adjoint(A, g, *, maxiter, rtol, x0=None, callback=None):
         info = AdjointInfo(name, Status.MAX_ITER, max_iter_fails=True)
-
-        def matvec(z):
-            info.n_vjp += 1
-            return z - lin.vjp(z)
-
-        out = solver(matvec, g, x0=x0, maxiter=K, rtol=tol)
+        out = solver(A, g, x0=x0, maxiter=maxiter, rtol=rtol)
         z, theirs = out if isinstance(out, tuple) else (out, None)
         if not hasattr(z, "shape") or tuple(z.shape) != tuple(g.shape):
             raise ValueError(
@@ -38,16 +31,18 @@ def user_solver(solver, name):
                 f"{getattr(z, 'shape', None)}; it must return z shaped like g, "
                 f"{tuple(g.shape)} (or (z, info))"
             )
-        info.iterations = info.n_vjp
-        residual = norm(g - matvec(z)) / max(norm(g), 1e-300)
+        info.iterations = A.n_vjp
+        residual = norm(g - A(z)) / max(norm(g), 1e-300)
         info.residuals = [residual]
         if not math.isfinite(residual):
             info.status = Status.NON_FINITE
-        elif residual <= tol:
+        elif residual <= rtol:
             info.status = Status.CONVERGED
         info.extra["solver_info"] = theirs
-        grads = lin.vjp_params(z)
-        info.wall_time = time.perf_counter() - start
-        return grads, info
+        return z, info
+
+    def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0, callback=None):
+        return implicit_gradient(solve_adjoint, dynamics, traj, params, g, inputs=inputs,
+                                 maxiter=K, rtol=tol, x0=x0)  # fmt: skip
 
     return solve
