@@ -1,6 +1,7 @@
 """Problem builders shared by the solver tests."""
 
 import numpy as np
+import scipy.sparse
 
 from rbptk.models import AffineDynamics
 
@@ -33,3 +34,17 @@ def affine_problem(n=12, p=5, rho=0.9, seed=0, A=None):
     g = rng.standard_normal(n)
     z_star = np.linalg.solve(I - A.T, g)
     return AffineDynamics(), params, h_star, g, params["B"].T @ z_star, z_star
+
+
+def random_graph(n=25, density=0.12, seed=1):
+    """A random directed graph (A != A^T), so A / A^T mix-ups show."""
+    A = scipy.sparse.random(n, n, density=density, random_state=seed, format="csr")
+    A.data[:] = 1.0
+    return A
+
+
+def csr_on_gpu(cupy, A):
+    """A SciPy CSR matrix as a CuPy one."""
+    import cupyx.scipy.sparse
+
+    return cupyx.scipy.sparse.csr_matrix(A)

@@ -1,8 +1,11 @@
 """rbptk.diagnostics: the spectral radius at the end of the forward pass, the
 agreement of each method with BPTT, the forward pass to tolerance."""
 
+import warnings
+
 import numpy as np
-from helpers import affine_problem
+import pytest
+from helpers import affine_problem, normal_matrix
 
 import rbptk
 
@@ -30,3 +33,16 @@ def test_forward_study_counts_steps_to_tolerance():
     plain, anderson = rows
     assert plain["status"] == anderson["status"] == "converged"
     assert anderson["steps"] < plain["steps"] and plain["residual"] <= 1e-6
+
+
+def test_diagnose_warns_only_for_non_contractions():
+    lam = np.concatenate([[1.2], np.linspace(-0.5, 0.5, 11)])
+    model, params, h_star, g, _, _ = affine_problem(A=normal_matrix(12, None, 0, lam))
+    with pytest.warns(rbptk.ContractionWarning, match=r"spectral radius .* is 1\.2"):
+        _, info = rbptk.gradient(model, h_star, params, g, method="cg", steps=3, diagnose=True)
+    assert abs(info.extra["rho"] - 1.2) < 1e-3
+    model, params, h_star, g, _, _ = affine_problem(rho=0.85)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", rbptk.ContractionWarning)
+        _, info = rbptk.gradient(model, h_star, params, g, method="neumann", steps=3, diagnose=True)
+    assert abs(info.extra["rho"] - 0.85) < 1e-3

@@ -1,24 +1,14 @@
-"""GRU graph network: hand-written products against finite differences, the
-read-out gradient, kernels against references, Planetoid data safety, training."""
-
-import pickle
+"""rbptk/models/gnn.py, the GRU graph network: hand-written products against
+finite differences, the read-out gradient, BPTT, agreement near a fixed point,
+training (its kernels: test_kernels.py; the Planetoid loader: test_data.py)."""
 
 import numpy as np
 import pytest
-import scipy.sparse
 from conftest import rel, to_xp
+from helpers import random_graph
 
 import rbptk
-from rbptk import kernels
-from rbptk.kernels import reference
 from rbptk.models import GRUGraphNet, SoftmaxReadout
-
-
-def random_graph(n=25, density=0.12, seed=1):
-    """A random directed graph (A != A^T), so A / A^T mix-ups show."""
-    A = scipy.sparse.random(n, n, density=density, random_state=seed, format="csr")
-    A.data[:] = 1.0
-    return A
 
 
 def small(n=25, D=4, seed=0):
@@ -96,68 +86,6 @@ def test_bptt_matches_finite_differences_of_the_unroll():
         assert abs(np.sum(grads[k] * d) - fd) <= 1e-6 * abs(fd), k
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n, d", [(300, 7), (2000, 40)])  # serial and parallel kernels
-def test_spmm_matches_reference(dtype, n, d):
-    from rbptk.kernels.cpu import PARALLEL_SPMM_WORK
-
-    A = random_graph(n, 0.015 if n > 300 else 0.03).astype(dtype)
-    assert (A.nnz * d >= PARALLEL_SPMM_WORK) == (n > 300)
-    A.data *= np.random.default_rng(0).standard_normal(A.nnz).astype(dtype)
-    X = np.random.default_rng(1).standard_normal((n, d)).astype(dtype)
-    out = kernels.spmm(A, X)
-    assert out.dtype == dtype
-    np.testing.assert_allclose(
-        out, reference.spmm(A, X), rtol=1e-5 if dtype == np.float32 else 1e-13
-    )
-
-
-@pytest.mark.parametrize(
-    "backend", ["numpy", pytest.param("cupy", marks=pytest.mark.gpu)]
-)  # numba kernels on NumPy arrays, ElementwiseKernels on CuPy arrays
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_gru_kernels_match_reference(backend, dtype):
-    from conftest import NAMESPACES
-
-    xp = NAMESPACES[backend]()
-    rng = np.random.default_rng(0)
-    n, D = 40, 6
-    gi, gh, dgi, dgh = (rng.standard_normal((n, 3 * D)).astype(dtype) for _ in range(4))
-    b_ih, b_hh = (rng.standard_normal(3 * D).astype(dtype) for _ in range(2))
-    h, v, u = (rng.standard_normal((n, D)).astype(dtype) for _ in range(3))
-    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-14}
-
-    def close(ours, ref):
-        assert ours.dtype == dtype
-        np.testing.assert_allclose(rbptk.to_numpy(ours), ref, **tol)
-
-    ref = reference.gru_forward(gi, gh, b_ih, b_hh, h)
-    out = kernels.gru_forward(*(to_xp(xp, a) for a in (gi, gh, b_ih, b_hh, h)))
-    for a, b in zip(out, ref, strict=True):
-        close(a, b)
-    _, r, z, c, ghn = ref
-    cache = [to_xp(xp, a) for a in (h, r, z, c, ghn)]
-    close(
-        kernels.gru_jvp(to_xp(xp, dgi), to_xp(xp, dgh), to_xp(xp, v), *cache),
-        reference.gru_jvp(dgi, dgh, v, h, r, z, c, ghn),
-    )
-    for a, b in zip(
-        kernels.gru_vjp(to_xp(xp, u), *cache),
-        reference.gru_vjp(u, h, r, z, c, ghn),
-        strict=True,
-    ):
-        close(a, b)
-    if backend == "cupy":
-        A = random_graph(n).astype(dtype)
-        close(kernels.spmm(net_graph_on_gpu(xp, A), xp.asarray(h)), A @ h)
-
-
-def net_graph_on_gpu(cupy, A):
-    import cupyx.scipy.sparse
-
-    return cupyx.scipy.sparse.csr_matrix(A)
-
-
 def train_small(method, steps=60):
     """Lowest training loss of SGD on a small labelled graph; ``method=None``
     trains the read-out alone."""
@@ -218,90 +146,3 @@ def test_gradients_agree_with_bptt_near_a_fixed_point():
 
 
 # --- Planetoid data safety -------------------------------------------------
-
-
-def test_allow_list_refuses_other_globals(tmp_path):
-    from problems.data.planetoid import UnsafePickleError, safe_load
-
-    marker = tmp_path / "ran"
-
-    class Exploit:
-        def __reduce__(self):
-            import os
-
-            return (os.system, (f"touch {marker}",))
-
-    with pytest.raises(UnsafePickleError, match=r"refusing to load global (posix|os)\.system"):
-        safe_load(pickle.dumps(Exploit(), protocol=2))
-    assert not marker.exists()
-
-
-def test_planetoid_loads_with_documented_counts():
-    from problems.data.planetoid import load_planetoid
-
-    features, labels, A = load_planetoid("cora")
-    assert features.shape == (2708, 1433)
-    np.testing.assert_array_equal(np.bincount(labels), [351, 217, 418, 818, 426, 298, 180])
-    assert A.nnz == 10556 and (A != A.T).nnz == 0 and A.diagonal().sum() == 0
-
-
-def test_planetoid_checksum_mismatch_is_refused(tmp_path):
-    import shutil
-
-    from problems.data.checksums import DATA_DIR, DataIntegrityError
-    from problems.data.planetoid import load_planetoid
-
-    shutil.copytree(DATA_DIR / "planetoid", tmp_path / "planetoid")
-    target = tmp_path / "planetoid" / "ind.cora.graph"
-    data = bytearray(target.read_bytes())
-    data[-10] ^= 0x01
-    target.write_bytes(bytes(data))
-    with pytest.raises(DataIntegrityError, match=r"ind\.cora\.graph is corrupted"):
-        load_planetoid("cora", tmp_path)
-
-
-def test_pca_and_split():
-    from problems.data.planetoid import pca, random_split
-
-    X = np.random.default_rng(0).standard_normal((50, 8)) @ np.diag([5, 4, 3, 2, 1, 1, 1, 1])
-    Z = pca(X, 3)
-    centred = X - X.mean(0)
-    _, S, _ = np.linalg.svd(centred, full_matrices=False)
-    np.testing.assert_allclose(np.linalg.norm(Z, axis=0), S[:3], rtol=1e-10)
-    train, val, test = random_split(1000, seed=3)
-    assert (len(train), len(val), len(test)) == (10, 490, 500)
-    assert len(np.unique(np.concatenate([train, val, test]))) == 1000
-    np.testing.assert_array_equal(train, random_split(1000, seed=3)[0])
-
-
-def test_citation_program_quick_run(tmp_path):
-    import json
-
-    from problems import citation
-
-    rows = citation.main(
-        [
-            "--dataset",
-            "cora",
-            "--epochs",
-            "2",
-            "--seeds",
-            "2",
-            "--steps",
-            "6",
-            "--truncate",
-            "3",
-            "--quiet",
-            "--out",
-            str(tmp_path),
-        ]
-    )
-    assert [r["method"] for r in rows] == list(rbptk.PAPER_METHODS) + ["no propagation"]
-    saved = json.loads((tmp_path / "results.json").read_text())
-    for row in saved["table"]:
-        assert 0.0 <= row["test_mean"] <= 1.0 and row["test_std"] >= 0.0
-    for method in rbptk.PAPER_METHODS:
-        runs = saved["methods"][method]
-        assert len(runs) == 2 and len(runs[0]["curves"]["val"]) == 2
-        assert runs[0]["metrics"]["peak_mb"] > 0 and runs[0]["metrics"]["rho"] > 0
-    assert (tmp_path / "val_accuracy_cora.png").stat().st_size > 0

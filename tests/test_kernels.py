@@ -2,7 +2,10 @@
 
 import numpy as np
 import pytest
+from conftest import to_xp
+from helpers import csr_on_gpu, random_graph
 
+import rbptk
 from rbptk import kernels
 from rbptk.kernels import reference
 
@@ -83,3 +86,59 @@ def test_kernels_gpu(cupy):
     expected = reference.adam_update(p, g, m, v, *args)
     np.testing.assert_allclose(cupy.asnumpy(out), expected, rtol=1e-12)
     np.testing.assert_allclose(cupy.asnumpy(gm), m, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, d", [(300, 7), (2000, 40)])  # serial and parallel kernels
+def test_spmm_matches_reference(dtype, n, d):
+    from rbptk.kernels.cpu import PARALLEL_SPMM_WORK
+
+    A = random_graph(n, 0.015 if n > 300 else 0.03).astype(dtype)
+    assert (A.nnz * d >= PARALLEL_SPMM_WORK) == (n > 300)
+    A.data *= np.random.default_rng(0).standard_normal(A.nnz).astype(dtype)
+    X = np.random.default_rng(1).standard_normal((n, d)).astype(dtype)
+    out = kernels.spmm(A, X)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(
+        out, reference.spmm(A, X), rtol=1e-5 if dtype == np.float32 else 1e-13
+    )
+
+
+@pytest.mark.parametrize(
+    "backend", ["numpy", pytest.param("cupy", marks=pytest.mark.gpu)]
+)  # numba kernels on NumPy arrays, ElementwiseKernels on CuPy arrays
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gru_kernels_match_reference(backend, dtype):
+    from conftest import NAMESPACES
+
+    xp = NAMESPACES[backend]()
+    rng = np.random.default_rng(0)
+    n, D = 40, 6
+    gi, gh, dgi, dgh = (rng.standard_normal((n, 3 * D)).astype(dtype) for _ in range(4))
+    b_ih, b_hh = (rng.standard_normal(3 * D).astype(dtype) for _ in range(2))
+    h, v, u = (rng.standard_normal((n, D)).astype(dtype) for _ in range(3))
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-14}
+
+    def close(ours, ref):
+        assert ours.dtype == dtype
+        np.testing.assert_allclose(rbptk.to_numpy(ours), ref, **tol)
+
+    ref = reference.gru_forward(gi, gh, b_ih, b_hh, h)
+    out = kernels.gru_forward(*(to_xp(xp, a) for a in (gi, gh, b_ih, b_hh, h)))
+    for a, b in zip(out, ref, strict=True):
+        close(a, b)
+    _, r, z, c, ghn = ref
+    cache = [to_xp(xp, a) for a in (h, r, z, c, ghn)]
+    close(
+        kernels.gru_jvp(to_xp(xp, dgi), to_xp(xp, dgh), to_xp(xp, v), *cache),
+        reference.gru_jvp(dgi, dgh, v, h, r, z, c, ghn),
+    )
+    for a, b in zip(
+        kernels.gru_vjp(to_xp(xp, u), *cache),
+        reference.gru_vjp(u, h, r, z, c, ghn),
+        strict=True,
+    ):
+        close(a, b)
+    if backend == "cupy":
+        A = random_graph(n).astype(dtype)
+        close(kernels.spmm(csr_on_gpu(xp, A), xp.asarray(h)), A @ h)
