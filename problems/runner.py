@@ -139,6 +139,7 @@ def write_atomic(path, data):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 -> what open() would give
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -154,6 +155,12 @@ def write_atomic(path, data):
             os.fsync(dirfd)
         finally:
             os.close(dirfd)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _checksum(body):

@@ -66,6 +66,9 @@ def test_record_round_trip_and_damage(tmp_path):
     )
     assert runner.read_record(path)["metrics"] == {"x": 0.5}
     assert not list(path.parent.glob("*.tmp"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # readable as any file written
     text = path.read_text()
     path.write_text(text[: len(text) // 2])  # truncated
     with pytest.warns(UserWarning, match="invalid .*unreadable"):
