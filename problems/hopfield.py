@@ -132,16 +132,37 @@ def train(net, method, images, args, dtype, checkpoint=None):
             epoch_losses.append(info.extra["loss"])
         history["epoch_loss"].append(float(np.mean(epoch_losses)) if epoch_losses else None)
         if epoch % args.rho_every == 0 or epoch == args.epochs - 1:
-            history["rho"].append(
-                (
-                    epoch,
-                    rbptk.diagnostics.spectral_radius_at_end(
-                        net, net.initial_state(x0), params, args.steps, inputs=lambda t: x0
-                    ),
-                )
+            h0 = net.initial_state(x0)
+            rho = rbptk.diagnostics.spectral_radius_at_end(
+                net, h0, params, args.steps, inputs=lambda t: x0
+            )
+            history["rho"].append((epoch, rho))
+            history.setdefault("bptt_distance", []).append(
+                (epoch, bptt_distance(net, method, params, images, args, dtype))
             )
         checkpoint.maybe_save(epoch, (params, opt, rng, history))
     return params, history
+
+
+def bptt_distance(net, method, params, images, args, dtype):
+    """||grad - grad_bptt|| / ||grad_bptt|| of ``method`` at ``params`` on the
+    first clean digit as cue, BPTT through the plain T-step unroll (0 for
+    bptt; None when either gradient failed)."""
+    if method == "bptt":
+        return 0.0
+    x = rbptk.asarray(encode(images[:, 0], args.input_gain).astype(dtype))
+    loss_grad = l1_loss_grad(net, rbptk.asarray(images[:, 0].astype(dtype)))
+    plain = argparse.Namespace(**{**vars(args), "forward": "plain"})  # BPTT: the T-step unroll
+    grads = [
+        common.gradient(a, m, net, net.initial_state(x), params, loss_grad,
+                        inputs=lambda t: x, seed=args.seed)[0]
+        for a, m in ((args, method), (plain, "bptt"))
+    ]  # fmt: skip
+    if any(g is None for g in grads):
+        return None
+    diff, ref = (float(np.linalg.norm(rbptk.to_numpy(v))) for v in
+                 (grads[0]["P"] - grads[1]["P"], grads[1]["P"]))  # fmt: skip
+    return diff / ref if ref > 0 else None
 
 
 def peak_bytes(net, method, params, images, args, dtype):
@@ -234,12 +255,13 @@ def run(spec, checkpoint, options):
             "clean_pixel_error": evaluation["clean_pixel_error"],
             "final_loss": history["epoch_loss"][-1],
             "rho": history["rho"][-1][1],
+            "bptt_distance": history["bptt_distance"][-1][1],
             "diverged": history["statuses"].get("diverged", 0),
             "s_per_grad": float(np.median(history["grad_seconds"])),
             "peak_mb": peak_bytes(net, args.method, params, images, args, dtype) / 2**20,
             "train_seconds": train_seconds,
         },
-        "curves": {"epoch_loss": history["epoch_loss"], "rho": history["rho"]},
+        "curves": {k: history[k] for k in ("epoch_loss", "rho", "bptt_distance")},
         "statuses": history["statuses"],
         "retrieved": pack(evaluation["examples"]["retrieved"][:, :10] > 0.5),
     }
@@ -271,10 +293,14 @@ def plot(groups, out, config):
     if plt is None:
         return []
     out = pathlib.Path(out)
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, (ax, dist) = plt.subplots(1, 2, figsize=(12, 4))
     for method, records in groups.items():
-        curve = records[0]["curves"]["epoch_loss"]
-        ax.plot(np.arange(1, len(curve) + 1), curve, label=method)
+        curves = records[0]["curves"]
+        epochs = np.arange(1, len(curves["epoch_loss"]) + 1)
+        color = ax.plot(epochs, curves["epoch_loss"], label=method)[0].get_color()
+        points = [(e + 1, d) for e, d in curves.get("bptt_distance", []) if d]
+        if points and method != "bptt":
+            dist.plot(*zip(*points, strict=True), "o-", ms=3, color=color, label=method)
     ax.set(
         xlabel="epoch",
         ylabel="training L1 loss (epoch mean)",
@@ -282,6 +308,9 @@ def plot(groups, out, config):
         title=f"Hopfield net, {config['steps']} steps, truncation {config['truncate']}",
     )
     ax.legend()
+    dist.set(xlabel="epoch", ylabel="||grad - grad_bptt|| / ||grad_bptt||", yscale="log",
+             title="distance from BPTT's gradient (first digit)")  # fmt: skip
+    dist.legend()
     fig.tight_layout()
     fig.savefig(out / "loss_curves.png", dpi=120)
     plt.close(fig)
@@ -311,6 +340,7 @@ TABLE = [
     ("pixel_error", "pixel error", ".4f"),
     ("final_loss", "final loss", ".4f"),
     ("rho", "rho(J)", ".3f"),
+    ("bptt_distance", "dist. to bptt", ".1e"),
     ("diverged", "diverged", "d"),
     ("s_per_grad", "s/gradient", ".3f"),
     ("peak_mb", "MB", ".1f"),

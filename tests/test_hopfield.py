@@ -148,6 +148,10 @@ def test_program_quick_run(tmp_path):
     cue = saved["table"][0]
     assert cue["nearest_success"] > 0.5 and 0.05 < cue["pixel_error"] < 0.15  # half-erased
     assert all(row["s_per_grad"] > 0 and row["peak_mb"] > 0 for row in saved["table"][1:])
+    distance = {row["method"]: row["bptt_distance"] for row in saved["table"][1:]}
+    assert distance["bptt"] == 0.0 and all(d >= 0 for d in distance.values())
+    (tbptt,) = saved["methods"]["tbptt"]  # measured every --rho-every epochs, like rho
+    assert [e for e, _ in tbptt["curves"]["bptt_distance"]] == [0, 1]
     assert saved["config"]["protocol"] == "retrieval" and saved["config"]["batch"] == 10
     assert (tmp_path / "loss_curves.png").stat().st_size > 0
     assert (tmp_path / "retrieval.png").stat().st_size > 0
