@@ -455,15 +455,65 @@ def _grouped(records, keys):
     return list(groups.items())
 
 
+def hebbian_weights(images):
+    """The classical Hebbian rule on the pixels as +-1: W = xi xi^T / N, zero diagonal."""
+    xi = 2 * images - 1
+    W = xi @ xi.T / xi.shape[0]
+    np.fill_diagonal(W, 0.0)
+    return W
+
+
+def projection_weights(images):
+    """The projection (pseudo-inverse) rule of Personnaz et al. (1986):
+    W = xi xi^+, zero diagonal; stores any linearly independent patterns."""
+    xi = 2 * images - 1
+    W = xi @ np.linalg.pinv(xi)
+    np.fill_diagonal(W, 0.0)
+    return W
+
+
+CLASSICAL = {"hebbian": hebbian_weights, "projection": projection_weights}
+
+
+def classical_recall(W, cues, sweeps=10, seed=0):
+    """Binary Hopfield dynamics s_i <- sign(sum_j W_ij s_j) (ties to +1), units
+    updated one at a time in a seeded random order, from the cues as +-1, for
+    up to ``sweeps`` sweeps or until no unit changes; returns s > 0."""
+    s = 2 * cues - 1.0
+    rng = np.random.default_rng(seed)
+    for _ in range(sweeps):
+        changed = False
+        for i in rng.permutation(W.shape[0]):
+            new = np.where(W[i] @ s >= 0, 1.0, -1.0)
+            changed = changed or bool((new != s[i]).any())
+            s[i] = new
+        if not changed:
+            break
+    return s > 0
+
+
+def classical_scores(rule, config, seed):
+    """Scores of a classical ``rule`` (CLASSICAL) storing the run's digits,
+    on the same evaluation cues as the trained networks."""
+    args = config_args(config, seed)
+    images = clean_images(config["stored"] // 10)
+    clean, cues = cues_for_evaluation(images, args)
+    out = classical_recall(CLASSICAL[rule](images), cues)
+    return scores(out, clean, images, args.tol_pixels)
+
+
 def report_capacity(records, out, plots=True, args=None):
     rows = []
     for (stored, erase), rs in _grouped(records, ("stored", "erase")):
-        cfg = rs[0]["spec"]["config"]
-        cue = cue_scores(cfg, rs[0]["spec"]["seed"])["pixel_error"]
+        cfg, seed = rs[0]["spec"]["config"], rs[0]["spec"]["seed"]
+        cue = cue_scores(cfg, seed)["pixel_error"]
         for method, mrs in common.by_method(rs).items():
             rows.append({"method": method, "stored": stored, "erased": erase,
                          "cue_pixel_error": cue,
                          **common.mean_metrics(mrs, [*SCORES, "train_seconds"])})  # fmt: skip
+        for rule in CLASSICAL:
+            rows.append({"method": f"{rule} rule", "stored": stored, "erased": erase,
+                         "cue_pixel_error": cue, **classical_scores(rule, cfg, seed)})  # fmt: skip
     table = common.format_table(
         rows,
         [
