@@ -266,3 +266,33 @@ def test_no_dask_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_distributed)
     with pytest.raises(ImportError, match=r"pip install 'rbptk\[cluster\]'"):
         runner.run_grid(toy_specs(tmp_path), tmp_path, scheduler="local", workers=1)
+
+
+def test_every_program_takes_method_and_seed_lists(tmp_path):
+    from problems import hyperopt
+
+    argv = ["--method", "neumann,bptt", "--seeds", "0,2", "--meta-iters", "1", "--steps", "3"]
+    argv += ["--truncate", "2", "--n-train", "200", "--batch", "100", "--quiet", "--no-plots"]
+    rows = hyperopt.main([*argv, "--out", str(tmp_path)])
+    assert [r["method"] for r in rows] == ["neumann", "bptt"] and rows[0]["seeds"] == 2
+    specs = [r["spec"] for r in runner.read_records(tmp_path)]
+    assert sorted((s["method"], s["seed"]) for s in specs) == [
+        ("bptt", 0), ("bptt", 2), ("neumann", 0), ("neumann", 2)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--method", "neumann,bogus"], "--method: must be 'all' or distinct names"),
+        (["--method", "neumann,neumann"], "--method: must be 'all' or distinct names"),
+        (["--seeds", "3-1"], "--seeds: must be a count >= 1, a range"),
+    ],
+)
+def test_bad_lists_are_refused_in_one_line(argv, message, capsys):
+    from problems import citation
+
+    with pytest.raises(SystemExit) as exit_info:
+        citation.main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
