@@ -49,6 +49,8 @@ def report(out, plots=True):
 
 def tables_of(out):
     """What :func:`report` prints for ``out``, less the lines naming files written."""
+    if not (pathlib.Path(out) / "grid.json").exists():
+        return f"(no grid in {out} yet: run the command above)\n"
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         report(pathlib.Path(out), plots=False)
