@@ -541,30 +541,43 @@ def report_capacity(records, out, plots=True, args=None):
 
 
 def plot_capacity(rows, out):
+    """One column per erased fraction: nearest-pattern success (top) and pixel
+    error (bottom, symlog so that 0 shows) against the stored digits; one colour
+    per method, the classical rules dashed, the cue dotted black."""
     plt = common.pyplot()
     if plt is None:
         return []
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for (method, erase), sel in _groups(rows):
-        stored = [r["stored"] for r in sel]
-        label = f"{method}, {erase:.0%} erased"
-        axes[0].plot(stored, [r["nearest_success"] for r in sel], "o-", label=label)
-        line = axes[1].plot(stored, [r["pixel_error"] for r in sel], "o-", label=label)[0]
-        axes[1].plot(stored, [r["cue_pixel_error"] for r in sel], ":", color=line.get_color())
-    axes[0].set(xscale="log", xlabel="stored digits", ylabel="nearest-pattern success")
-    axes[1].set(xscale="log", yscale="log", xlabel="stored digits",
-                ylabel="pixel error (dotted: the cue)")  # fmt: skip
-    axes[0].legend(fontsize=8)
+    erased = sorted({r["erased"] for r in rows})
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    colors = {m: f"C{i}" for i, m in enumerate(methods)}
+    fig, axes = plt.subplots(
+        2, len(erased), figsize=(4 * len(erased), 6.5), squeeze=False, sharey="row"
+    )
+    for col, erase in enumerate(erased):
+        top, bottom = axes[0, col], axes[1, col]
+        for method in methods:
+            sel = [r for r in rows if r["method"] == method and r["erased"] == erase]
+            stored = [r["stored"] for r in sel]
+            style = dict(color=colors[method], marker="o", ms=4,
+                         linestyle="--" if method.endswith("rule") else "-")  # fmt: skip
+            top.plot(stored, [r["nearest_success"] for r in sel], label=method, **style)
+            bottom.plot(stored, [r["pixel_error"] for r in sel], **style)
+        cue = sorted({(r["stored"], r["cue_pixel_error"]) for r in rows if r["erased"] == erase})
+        bottom.plot(*zip(*cue, strict=True), ":", color="black", label="the cue")
+        top.set(title=f"{erase:.0%} of the on pixels erased", ylim=(-0.05, 1.05),
+                ylabel="nearest-pattern success" if col == 0 else None)  # fmt: skip
+        bottom.set(yscale="symlog", ylabel="pixel error" if col == 0 else None)
+        bottom.set_yscale("symlog", linthresh=1e-4)
+        for ax in (top, bottom):
+            ax.set(xscale="log", xlabel="stored digits")
+            ax.set_xticks([10, 20, 50, 100], ["10", "20", "50", "100"])
+    axes[0, -1].legend(fontsize=7)
+    axes[1, -1].legend(fontsize=7)
     fig.tight_layout()
     path = pathlib.Path(out) / "capacity.png"
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return [path]
-
-
-def _groups(rows):
-    keys = sorted({(r["method"], r["erased"]) for r in rows})
-    return [(k, [r for r in rows if (r["method"], r["erased"]) == k]) for k in keys]
 
 
 REPORTS = {None: report, "encoding": report_encoding, "capacity": report_capacity}
