@@ -146,3 +146,24 @@ def test_gradients_agree_with_bptt_near_a_fixed_point():
 
 
 # --- Planetoid data safety -------------------------------------------------
+
+
+def test_reference_initialisation_has_the_reference_moments():
+    """Kaiming-normal (fan in D, gain sqrt(2)): entries N(0, 2 / D), biases 0.
+    Bounds at 5 standard errors of the sample mean and variance of n draws
+    (sd of the mean sigma / sqrt(n), of the variance sigma^2 sqrt(2 / (n - 1)))."""
+    D, C = 64, 7
+    gru = GRUGraphNet(random_graph(), D).init_params(seed=3, dtype=np.float64, scheme="reference")
+    out = SoftmaxReadout(D, C).init_params(seed=3, dtype=np.float64, scheme="reference")
+    var = 2.0 / D
+    for W in (gru["W_ih"], gru["W_hh"], out["W"]):
+        n = W.size
+        assert abs(W.mean()) <= 5 * np.sqrt(var / n)
+        assert abs(W.var() - var) <= 5 * var * np.sqrt(2 / (n - 1))
+    for b in (gru["b_ih"], gru["b_hh"], out["b"]):
+        assert not b.any()
+    # the default stays PyTorch's uniform initialisation, bounded by 1 / sqrt(D)
+    default = GRUGraphNet(random_graph(), D).init_params(seed=3)
+    assert all(np.abs(v).max() <= 1 / np.sqrt(D) for v in default.values())
+    with pytest.raises(ValueError, match="scheme must be"):
+        SoftmaxReadout(D, C).init_params(scheme="kaiming")

@@ -59,11 +59,26 @@ class GRUGraphNet:
             self._graphs[key] = (A, AT)
         return self._graphs[key]
 
-    def init_params(self, *, seed=0, dtype=np.float32):
-        """PyTorch GRUCell's initialisation: every entry U(-1/sqrt(D), 1/sqrt(D))."""
+    def init_params(self, *, seed=0, dtype=np.float32, scheme="pytorch"):
+        """Initial parameters.
+
+        ``scheme="pytorch"``: PyTorch GRUCell's, every entry U(-1/sqrt(D),
+        1/sqrt(D)). ``scheme="reference"``: the reference code's (its
+        model/gnn.py): W_ih and W_hh Kaiming-normal with PyTorch's defaults
+        (fan in D, gain sqrt(2): N(0, 2 / D)), both biases zero.
+        """
         rng = np.random.default_rng(seed)
-        bound, D = 1 / np.sqrt(self.D), self.D
+        D = self.D
         shapes = {"W_ih": (3 * D, D), "W_hh": (3 * D, D), "b_ih": (3 * D,), "b_hh": (3 * D,)}
+        if scheme == "reference":
+            std = np.sqrt(2.0 / D)
+            return {
+                k: (rng.normal(0.0, std, s) if k.startswith("W") else np.zeros(s)).astype(dtype)
+                for k, s in shapes.items()
+            }
+        if scheme != "pytorch":
+            raise ValueError(f"scheme must be 'pytorch' or 'reference', got {scheme!r}")
+        bound = 1 / np.sqrt(D)
         return {k: rng.uniform(-bound, bound, s).astype(dtype) for k, s in shapes.items()}
 
     def validate(self, h, params):
@@ -150,9 +165,16 @@ class SoftmaxReadout:
     def __init__(self, dim, n_classes):
         self.D, self.C = int(dim), int(n_classes)
 
-    def init_params(self, *, seed=0, dtype=np.float32):
-        """PyTorch Linear's initialisation: U(-1/sqrt(D), 1/sqrt(D))."""
+    def init_params(self, *, seed=0, dtype=np.float32, scheme="pytorch"):
+        """PyTorch Linear's initialisation, U(-1/sqrt(D), 1/sqrt(D)), or with
+        ``scheme="reference"`` the reference code's: W Kaiming-normal
+        (N(0, 2 / D)), b zero."""
         rng = np.random.default_rng(seed)
+        if scheme == "reference":
+            W = rng.normal(0.0, np.sqrt(2.0 / self.D), (self.C, self.D))
+            return {"W": W.astype(dtype), "b": np.zeros(self.C, dtype=dtype)}
+        if scheme != "pytorch":
+            raise ValueError(f"scheme must be 'pytorch' or 'reference', got {scheme!r}")
         bound = 1 / np.sqrt(self.D)
         return {
             "W": rng.uniform(-bound, bound, (self.C, self.D)).astype(dtype),
