@@ -27,14 +27,16 @@ import io
 import pathlib
 import re
 import sys
+import tempfile
 
 from . import common, runner
 
 MARKER = re.compile(r"(<!-- report: (\S+) -->\n)(.*?)(<!-- /report -->)", re.S)
 
 
-def report(out, plots=True):
-    """Print the tables of the grid in ``out``; return the number of records."""
+def report(out, plots=True, write_to=None):
+    """Print the tables of the grid in ``out`` (results.json and plots written
+    to ``write_to``, default ``out``); return the number of records."""
     grid, records = runner.read_grid(out)
     total = len(grid["runs"])
     print(f"{grid['experiment']} grid in {out}: {len(records)} of {total} runs recorded")
@@ -43,7 +45,7 @@ def report(out, plots=True):
     if records:
         module = importlib.import_module(f"problems.{grid['experiment']}")
         reports = getattr(module, "REPORTS", {None: module.report})
-        reports[grid.get("study")](records, out, plots)
+        reports[grid.get("study")](records, write_to or out, plots)
     return len(records)
 
 
@@ -52,8 +54,8 @@ def tables_of(out):
     if not (pathlib.Path(out) / "grid.json").exists():
         return f"(no grid in {out} yet: run the command above)\n"
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        report(pathlib.Path(out), plots=False)
+    with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(buffer):
+        report(pathlib.Path(out), plots=False, write_to=scratch)  # the folder stays as it is
     lines = [line for line in buffer.getvalue().splitlines() if not line.startswith("wrote ")]
     return "\n".join(lines).strip() + "\n"
 

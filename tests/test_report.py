@@ -42,7 +42,9 @@ def test_update_regenerates_marked_tables_only(grid, tmp_path):
     out, rows = grid
     doc = tmp_path / "doc.md"
     doc.write_text(f"intro\n<!-- report: {out} -->\nstale table\n<!-- /report -->\nend\n")
+    before = {f: f.read_bytes() for f in out.rglob("*") if f.is_file()}
     assert report.main(["--update", str(doc)]) == 0
+    assert {f: f.read_bytes() for f in out.rglob("*") if f.is_file()} == before  # untouched
     text = doc.read_text()
     assert text.startswith("intro\n") and text.endswith("<!-- /report -->\nend\n")
     assert "stale table" not in text and "| neumann |" in text and "wrote " not in text
