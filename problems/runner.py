@@ -483,15 +483,28 @@ def connect(scheduler, workers=None):
         return
     workers = workers or os.cpu_count() or 1
     pinned = {v: str(max(1, (os.cpu_count() or 1) // workers)) for v in THREAD_VARIABLES}
-    with (
-        dask.config.set({"distributed.nanny.pre-spawn-environ": pinned}),
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            env=pinned,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
+    # BLAS reads its variables when NumPy loads, so they go in before the worker
+    # process starts (the nanny sets them in this process's environment to pass
+    # them on, hence the restore below); numba's only inside the worker: changing
+    # NUMBA_NUM_THREADS here after numba started its threads makes numba raise.
+    blas = {v: n for v, n in pinned.items() if v != "NUMBA_NUM_THREADS"}
+    saved = {v: os.environ.get(v) for v in THREAD_VARIABLES}
+    try:
+        with (
+            dask.config.set({"distributed.nanny.pre-spawn-environ": blas}),
+            LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                env=pinned,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+    finally:
+        for v, value in saved.items():
+            if value is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = value

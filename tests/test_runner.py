@@ -201,6 +201,7 @@ def test_local_cluster_matches_in_process_bit_for_bit(tmp_path, distributed):
 
     argv = ["--method", "tbptt,neumann", "--seeds", "2", "--epochs", "2", "--steps", "4"]
     argv += ["--truncate", "2", "--quiet", "--no-plots"]
+    before = {v: os.environ.get(v) for v in runner.THREAD_VARIABLES}
     threads = str(max(1, os.cpu_count() // 2))  # what each of the 2 workers gets
     # in a process with the workers' thread counts: a reduction's order depends on them
     env = {**os.environ, **{v: threads for v in runner.THREAD_VARIABLES}}
@@ -221,6 +222,9 @@ def test_local_cluster_matches_in_process_bit_for_bit(tmp_path, distributed):
         assert b["baseline"] == a["baseline"]
     assert {r["threads"]["OMP_NUM_THREADS"] for r in par} == {threads}
     assert {r["threads"]["numba"] for r in par} == {int(threads)}
+    # this process's environment is as it was (numba refuses a changed
+    # NUMBA_NUM_THREADS once its threads run)
+    assert {v: os.environ.get(v) for v in runner.THREAD_VARIABLES} == before
 
 
 def test_a_killed_worker_loses_nothing_and_duplicates_nothing(tmp_path, distributed):
