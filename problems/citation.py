@@ -1,15 +1,26 @@
-"""Semi-supervised document classification with a GRU graph network on Cora or
+"""Semi-supervised document classification with a graph network on Cora or
 Pubmed (Liao et al. 2018, experiment 2).
 
-Node states start at the PCA-reduced bag-of-words features and are propagated
-T = 100 steps by a GRU on summed neighbour messages; a linear soft-max read-out
-classifies the final states. Only the GRU weights go through the chosen
-gradient method; the read-out gets its ordinary gradient. The model is selected
-on validation accuracy and its TEST accuracy is reported. A baseline with no
-propagation (the read-out on the PCA features) shows what propagation adds.
+Two settings (``--setting``):
+
+- ``contractive`` (default): a gated graph network that is a contraction by
+  construction (rbptk.models.ContractiveGraphNet: normalised adjacency, the
+  PCA features as input of every step, ||U||_2 <= gamma kept by a projection
+  after every step), run to a fixed point (forward tolerance); there every
+  implicit method computes the true implicit gradient.
+- ``reference``: the reference code's model: node states start at the PCA
+  features and a GRU on summed neighbour messages runs T = 100 steps;
+  Kaiming-normal weights, zero biases; SGD lr 1e-3, momentum 0.9, weight decay
+  5e-4. It is not a contraction (rho(J) > 1).
+
+A linear soft-max read-out classifies the final states; only the propagation's
+weights go through the chosen gradient method, the read-out gets its ordinary
+gradient. The model is selected on validation accuracy and its TEST accuracy is
+reported. A baseline with no propagation (the read-out on the PCA features)
+shows what propagation adds.
 
     python -m problems.citation --dataset cora           # quick demo, all methods
-    python -m problems.citation --dataset pubmed --full  # the reference's 2000 epochs
+    python -m problems.citation --dataset pubmed --full  # 2000 epochs
 """
 
 from __future__ import annotations
@@ -22,12 +33,24 @@ import time
 import numpy as np
 
 import rbptk
-from rbptk.models import GRUGraphNet, SoftmaxReadout
+from rbptk.models import ContractiveGraphNet, GRUGraphNet, SoftmaxReadout
 
 from . import common, runner
 from .data.planetoid import DATASETS, load_planetoid, pca, random_split
 
-DEMO_EPOCHS = {"cora": 60, "pubmed": 40}
+# Every default that differs by setting; a command-line value overrides it.
+SETTINGS = {
+    "contractive": {
+        "epochs": {"cora": 300, "pubmed": 200}, "steps": 200, "truncate": 20,
+        "forward_tol": 1e-5, "optimizer": "adam", "lr": 1e-2, "momentum": 0.0,
+        "weight_decay": 5e-3, "z_min": 1.0, "gamma": 0.95,
+    },
+    "reference": {
+        "epochs": {"cora": 60, "pubmed": 40}, "steps": 100, "truncate": 5,
+        "forward_tol": None, "optimizer": "sgd", "lr": 1e-3, "momentum": 0.9,
+        "weight_decay": 5e-4, "z_min": None, "gamma": None,
+    },
+}  # fmt: skip
 
 
 @functools.lru_cache(maxsize=4)
@@ -38,14 +61,21 @@ def load(name):
     return pca(features, DATASETS[name]["pca"]), labels, A, DATASETS[name]["classes"]
 
 
-def problem(dataset, dtype, seed):
-    """The model, read-out, data (h0, labels) and split of one seed, on the current backend."""
-    features, labels, A, n_classes = load(dataset)
-    net = GRUGraphNet(A, features.shape[1])
-    readout = SoftmaxReadout(features.shape[1], n_classes)
-    data = (rbptk.asarray(features.astype(dtype)), rbptk.asarray(labels))
+def problem(args, seed):
+    """The model, read-out, data (features X, labels), split of one seed and the
+    initial state h0, on the current backend."""
+    features, labels, A, n_classes = load(args.dataset)
+    X = features.astype(args.dtype)
+    D = X.shape[1]
+    if args.setting == "contractive":
+        net = ContractiveGraphNet(A, X, D, z_min=args.z_min, gamma=args.gamma)
+        h0 = rbptk.asarray(np.zeros_like(X))
+    else:
+        net, h0 = GRUGraphNet(A, D), rbptk.asarray(X)
+    readout = SoftmaxReadout(D, n_classes)
+    data = (rbptk.asarray(X), rbptk.asarray(labels))
     split = tuple(rbptk.asarray(ix) for ix in random_split(len(labels), seed))
-    return net, readout, data, split
+    return net, readout, data, split, h0
 
 
 def accuracy(readout, h, params, labels, nodes):
@@ -54,24 +84,41 @@ def accuracy(readout, h, params, labels, nodes):
     return float(xp.mean(pred == labels[nodes]))
 
 
+def optimizer(args):
+    """SGD with momentum and weight decay, or Adam with the decay added to the
+    gradient (``decayed``)."""
+    if args.optimizer == "adam":
+        return rbptk.optim.Adam(args.lr)
+    return rbptk.optim.SGD(args.lr, args.momentum, args.weight_decay)
+
+
+def decayed(grads, params, args):
+    """Adam's gradient plus weight_decay * params (SGD applies its own)."""
+    if args.optimizer != "adam" or not args.weight_decay:
+        return grads
+    return {k: g + args.weight_decay * params[k] for k, g in grads.items()}
+
+
 def initial_state(net, readout, args, seed):
-    gru = {k: rbptk.asarray(v) for k, v in net.init_params(seed=seed, dtype=args.dtype).items()}
-    out = {k: rbptk.asarray(v) for k, v in readout.init_params(seed=seed, dtype=args.dtype).items()}
+    scheme = {"scheme": "reference"} if args.setting == "reference" else {}
+    net_params = net.init_params(seed=seed, dtype=args.dtype, **scheme)
+    out = readout.init_params(seed=seed, dtype=args.dtype, **scheme)
     return {
-        "gru": gru,
-        "out": out,
-        "opt_gru": rbptk.optim.SGD(args.lr, args.momentum, args.weight_decay),
-        "opt_out": rbptk.optim.SGD(args.lr, args.momentum, args.weight_decay),
+        "gru": {k: rbptk.asarray(v) for k, v in net_params.items()},
+        "out": {k: rbptk.asarray(v) for k, v in out.items()},
+        "opt_gru": optimizer(args),
+        "opt_out": optimizer(args),
         "hist": {"loss": [], "val": [], "test": [], "epoch_seconds": [], "statuses": {}},
         "best": {"val": -1.0},
     }
 
 
-def train(net, readout, method, data, split, args, seed, checkpoint=None):
-    """SGD on GRU + read-out from the last checkpoint (or the start); returns the
-    training history of one seed, with the selected parameters under "params"."""
+def train(net, readout, method, data, split, h0, args, seed, checkpoint=None):
+    """The propagation and the read-out trained from the last checkpoint (or the
+    start), from initial state h0; returns the training history of one seed,
+    with the selected parameters under "params"."""
     checkpoint = checkpoint or runner.Checkpoint()
-    h0, labels = data
+    labels = data[1]
     train_idx, val_idx, test_idx = split
     saved = checkpoint.load()
     first, st = (saved[0] + 1, saved[1]) if saved else (0, initial_state(net, readout, args, seed))
@@ -94,9 +141,11 @@ def train(net, readout, method, data, split, args, seed, checkpoint=None):
                 hist[key].append(math.nan)
         else:
             if grads is not None and all(rbptk._array.all_finite(g) for g in grads.values()):
-                st["gru"] = st["opt_gru"].step(st["gru"], grads)
+                st["gru"] = st["opt_gru"].step(st["gru"], decayed(grads, st["gru"], args))
+                if hasattr(net, "project"):  # keep the contraction after every step
+                    st["gru"] = net.project(st["gru"])
             out_before = st["out"]
-            st["out"] = st["opt_out"].step(out_before, stash["out"])
+            st["out"] = st["opt_out"].step(out_before, decayed(stash["out"], out_before, args))
             hT = info.extra["h"]  # states of this epoch's forward pass, before the update
             val = accuracy(readout, hT, out_before, labels, val_idx)
             hist["loss"].append(info.extra["loss"])
@@ -131,16 +180,17 @@ def peak_mb(net, readout, h0, params, labels, train_idx, method, args):
 
 def baseline(readout, data, split, args, seed):
     """The read-out alone on the PCA features (no propagation), same optimiser."""
-    h0, labels = data
+    X, labels = data
     train_idx, val_idx, test_idx = split
     out = {k: rbptk.asarray(v) for k, v in readout.init_params(seed=seed, dtype=args.dtype).items()}
-    opt = rbptk.optim.SGD(args.lr, args.momentum, args.weight_decay)
+    opt = optimizer(args)
     best = (-1.0, 0.0)
     for _ in range(args.epochs):
-        val = accuracy(readout, h0, out, labels, val_idx)
-        test = accuracy(readout, h0, out, labels, test_idx)
+        val = accuracy(readout, X, out, labels, val_idx)
+        test = accuracy(readout, X, out, labels, test_idx)
         best = max(best, (val, test), key=lambda p: p[0])
-        out = opt.step(out, readout.loss_and_grads(h0, out, labels, train_idx)[2])
+        grads = readout.loss_and_grads(X, out, labels, train_idx)[2]
+        out = opt.step(out, decayed(grads, out, args))
     return {"val": best[0], "test": best[1]}
 
 
@@ -153,8 +203,9 @@ def run(spec, checkpoint, options):
     the same seed (and the diagnostic tables at the selected parameters when asked)."""
     args = common.run_args(spec, options)
     common.use_backend(args.backend)
-    net, readout, data, split = problem(spec["dataset"], args.dtype, args.seed)
-    hist = train(net, readout, args.method, data, split, args, args.seed, checkpoint)
+    args.dataset, args.setting = spec["dataset"], spec["setting"]
+    net, readout, data, split, h0 = problem(args, args.seed)
+    hist = train(net, readout, args.method, data, split, h0, args, args.seed, checkpoint)
     result = {
         "metrics": {
             **hist["best"],
@@ -168,7 +219,7 @@ def run(spec, checkpoint, options):
     }
     if options.get("diagnose"):
         gru, out = hist["params"]
-        h0, labels = data
+        labels = data[1]
 
         def loss_grad(h):
             return readout.loss_and_grads(h, out, labels, split[0])[:2]
@@ -229,9 +280,9 @@ def plot(groups, out, dataset, config):
 
 def specs(args, method_names):
     """The grid: every method x every seed."""
-    config = common.run_config(args, exclude=("dataset",))
+    config = common.run_config(args, exclude=("dataset", "setting"))
     return [
-        runner.make_spec("citation", m, s, config, dataset=args.dataset)
+        runner.make_spec("citation", m, s, config, dataset=args.dataset, setting=args.setting)
         for m in method_names
         for s in args.seeds
     ]
@@ -257,8 +308,11 @@ def report(records, out, plots=True, args=None):
             "table": rows,
             "methods": {m: [runner.run_summary(r) for r in rs] for m, rs in groups.items()},
         },
-        f"{dataset}: {len(labels)} nodes, {A.nnz} directed edges, D = {features.shape[1]}, "
-        f"{config['epochs']} epochs x {len(seeds)} seeds, backend {config['backend']}",
+        f"{dataset}, setting {spec0.get('setting', 'GRU with PyTorch initialisation')}: "
+        f"{len(labels)} nodes, {A.nnz} directed edges, D = {features.shape[1]}, "
+        f"{config['epochs']} epochs x {len(seeds)} seeds, T = {config['steps']}"
+        + (f" or to tolerance {config['forward_tol']:g}" if config.get("forward_tol") else "")
+        + f", K = {config['truncate']}, backend {config['backend']}",
         common.format_table(rows, TABLE),
         written,
         diag and diag["diagnostics"],
@@ -271,26 +325,54 @@ def main(argv=None):
     parser = common.base_parser(__doc__.split("\n\n")[0], "results/citation", seeds="2")
     parser.add_argument("--dataset", default="cora", choices=sorted(DATASETS))
     parser.add_argument(
+        "--setting",
+        default="contractive",
+        choices=sorted(SETTINGS),
+        help="contractive: a contractive gated graph network run to its fixed point; "
+        "reference: the reference code's GRU network (its defaults: SETTINGS in the code)",
+    )
+    parser.add_argument(
         "--epochs",
         type=common.integer(1),
         default=None,
-        help="default: 60 (cora), 40 (pubmed), to stay under 10 minutes",
+        help="default: contractive 300 (cora) / 200 (pubmed), reference 60 / 40",
     )
-    parser.add_argument("--full", action="store_true", help="the reference's 2000 epochs")
-    parser.add_argument("--steps", type=common.integer(1), default=100, help="propagation steps T")
+    parser.add_argument("--full", action="store_true", help="2000 epochs (the reference's)")
     parser.add_argument(
-        "--truncate", type=common.integer(1), default=5, help="K for tbptt/rbp/cg/neumann"
+        "--steps", type=common.integer(1), default=None, help="propagation steps T (the most)"
     )
-    parser.add_argument("--lr", type=common.number(0, low_open=True), default=1e-3)
-    parser.add_argument("--momentum", type=common.number(0, 1, high_open=True), default=0.9)
-    parser.add_argument("--weight-decay", type=common.number(0), default=5e-4)
+    parser.add_argument(
+        "--forward-tol",
+        type=common.number(0, low_open=True),
+        default=None,
+        help="stop the forward pass at this relative step (contractive: 1e-5)",
+    )
+    parser.add_argument(
+        "--truncate", type=common.integer(1), default=None, help="K for tbptt/rbp/cg/neumann"
+    )
+    parser.add_argument("--optimizer", choices=["adam", "sgd"], default=None)
+    parser.add_argument("--lr", type=common.number(0, low_open=True), default=None)
+    parser.add_argument("--momentum", type=common.number(0, 1, high_open=True), default=None)
+    parser.add_argument("--weight-decay", type=common.number(0), default=None)
+    parser.add_argument(
+        "--z-min", type=common.number(0, 1, low_open=True), default=None,
+        help="contractive: lower bound of the update gate",
+    )  # fmt: skip
+    parser.add_argument(
+        "--gamma", type=common.number(0, low_open=True), default=None,
+        help="contractive: bound on ||U||_2 (gamma^2 < z_min for a contraction)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    defaults = SETTINGS[args.setting]
+    for key, value in defaults.items():
+        if key != "epochs" and getattr(args, key) is None:
+            setattr(args, key, value)
+    args.epochs = 2000 if args.full else args.epochs or defaults["epochs"][args.dataset]
+    if args.setting == "contractive" and not args.gamma**2 < args.z_min:
+        parser.error(f"--gamma {args.gamma} and --z-min {args.z_min}: the step contracts only "
+                     "when gamma^2 < z_min")  # fmt: skip
     common.check_truncation(parser, args)
     method_names = common.selected_methods(args.method, args.forward)  # exits 2 early
-    if args.full:
-        args.epochs = 2000
-    elif args.epochs is None:
-        args.epochs = DEMO_EPOCHS[args.dataset]
     common.setup_backend(args.backend)
     grid = specs(args, method_names)
     records = common.run_grid(args, grid, diagnose=grid[:1])

@@ -281,9 +281,10 @@ def budget(method, K):
 
 
 def gradient(args, method, dynamics, h0, params, loss_grad, **kw):
-    """rbptk.gradient with the program's --steps, --truncate and --forward, and
-    strict=False: a program counts each status instead of stopping at the first
-    failure. Other keywords (inputs, seed, track_memory) pass through."""
+    """rbptk.gradient with the program's --steps, --truncate, --forward (and
+    --forward-tol where the program has one), and strict=False: a program
+    counts each status instead of stopping at the first failure. Other
+    keywords (inputs, seed, track_memory) pass through."""
     return rbptk.gradient(
         dynamics,
         h0,
@@ -293,6 +294,7 @@ def gradient(args, method, dynamics, h0, params, loss_grad, **kw):
         steps=args.steps,
         **budget(method, args.truncate),
         forward=args.forward,
+        forward_tol=getattr(args, "forward_tol", None),
         strict=False,
         **kw,
     )

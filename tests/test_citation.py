@@ -34,3 +34,51 @@ def test_citation_program_quick_run(tmp_path):
         assert len(runs) == 2 and len(runs[0]["curves"]["val"]) == 2
         assert runs[0]["metrics"]["peak_mb"] > 0 and runs[0]["metrics"]["rho"] > 0
     assert (tmp_path / "val_accuracy_cora.png").stat().st_size > 0
+
+
+def test_the_contractive_setting_stays_a_contraction_through_training(tmp_path):
+    """Adam at a large learning rate pushes U hard; the projection after every
+    step keeps ||U||_2 <= gamma, so rho(J) at the selected parameters stays
+    below the bound L = sqrt(1 - z_min + gamma^2) < 1, and the forward pass
+    stops at its tolerance before the step budget."""
+    import json
+
+    from problems import citation
+
+    argv = ["--method", "neumann,bptt", "--seeds", "1", "--epochs", "15", "--lr", "0.5"]
+    citation.main([*argv, "--quiet", "--no-plots", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    z_min, gamma = (
+        citation.SETTINGS["contractive"]["z_min"],
+        citation.SETTINGS["contractive"]["gamma"],
+    )
+    bound = (1 - z_min + gamma**2) ** 0.5
+    for method in ("neumann", "bptt"):
+        (run,) = saved["methods"][method]
+        assert 0 < run["metrics"]["rho"] <= bound * (1 + 1e-4)
+    plain = saved["forward_study"][0]
+    assert plain["status"] == "converged" and plain["steps"] < 1000
+
+
+def test_the_reference_setting_runs_the_reference_model(tmp_path):
+    import json
+
+    from problems import citation
+
+    argv = ["--setting", "reference", "--method", "neumann", "--seeds", "1", "--epochs", "2"]
+    citation.main([*argv, "--steps", "6", "--truncate", "3", "--quiet", "--no-plots",
+                   "--out", str(tmp_path)])  # fmt: skip
+    saved = json.loads((tmp_path / "results.json").read_text())
+    config = saved["config"]
+    assert (config["optimizer"], config["lr"], config["momentum"]) == ("sgd", 1e-3, 0.9)
+    assert config["setting"] == "reference" and config["forward_tol"] is None
+
+
+def test_a_gamma_that_breaks_the_contraction_is_refused(capsys):
+    import pytest
+
+    from problems import citation
+
+    with pytest.raises(SystemExit) as exit_info:
+        citation.main(["--gamma", "0.9", "--z-min", "0.5"])
+    assert exit_info.value.code == 2 and "gamma^2 < z_min" in capsys.readouterr().err

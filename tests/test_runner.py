@@ -171,20 +171,22 @@ def test_citation_resumes_bit_for_bit(tmp_path, monkeypatch):
     assert cut["metrics"]["rho"] == whole["metrics"]["rho"]  # at the selected parameters
 
 
-def test_citation_train_resumes_to_the_same_parameters(tmp_path):
+@pytest.mark.parametrize("setting", ["contractive", "reference"])
+def test_citation_train_resumes_to_the_same_parameters(tmp_path, setting):
     import argparse
 
     from problems import citation
 
-    config = dict(epochs=4, steps=4, truncate=2, lr=1e-2, momentum=0.9, weight_decay=5e-4)
-    args = argparse.Namespace(**config, dtype="float64", forward="plain", quiet=True)
-    net, readout, data, split = citation.problem("cora", "float64", 0)
-    whole = citation.train(net, readout, "neumann", data, split, args, 0)
+    config = {k: v for k, v in citation.SETTINGS[setting].items() if k != "epochs"}
+    config.update(dataset="cora", setting=setting, steps=4, truncate=2, forward_tol=None)
+    args = argparse.Namespace(**config, epochs=4, dtype="float64", forward="plain", quiet=True)
+    net, readout, data, split, h0 = citation.problem(args, 0)
+    whole = citation.train(net, readout, "neumann", data, split, h0, args, 0)
     ckpt = runner.Checkpoint(tmp_path / "c.pkl", every=1)
     args.epochs = 2
-    citation.train(net, readout, "neumann", data, split, args, 0, ckpt)  # stops after epoch 1
+    citation.train(net, readout, "neumann", data, split, h0, args, 0, ckpt)  # stops after epoch 1
     args.epochs = 4
-    resumed = citation.train(net, readout, "neumann", data, split, args, 0, ckpt)
+    resumed = citation.train(net, readout, "neumann", data, split, h0, args, 0, ckpt)
     assert ckpt.resumed_from == 1
     for a, b in zip(whole["params"], resumed["params"], strict=True):
         for k in a:
