@@ -17,7 +17,8 @@ A linear soft-max read-out classifies the final states; only the propagation's
 weights go through the chosen gradient method, the read-out gets its ordinary
 gradient. The model is selected on validation accuracy and its TEST accuracy is
 reported. A baseline with no propagation (the read-out on the PCA features)
-shows what propagation adds.
+shows what propagation adds; a linear propagation baseline and a two-layer GCN
+on the raw features (problems/baselines.py) are the reference points.
 
     python -m problems.citation --dataset cora           # quick demo, all methods
     python -m problems.citation --dataset pubmed --full  # 2000 epochs
@@ -35,7 +36,7 @@ import numpy as np
 import rbptk
 from rbptk.models import ContractiveGraphNet, GRUGraphNet, SoftmaxReadout
 
-from . import common, runner
+from . import baselines, common, runner
 from .data.planetoid import DATASETS, load_planetoid, pca, random_split
 
 # Every default that differs by setting; a command-line value overrides it.
@@ -298,8 +299,9 @@ def report(records, out, plots=True, args=None):
     rows = [summarise(m, rs) for m, rs in groups.items()]
     first = next(iter(groups.values()))  # the baseline of each seed, from one method's runs
     rows.append(summarise(BASELINE, [{"metrics": r["baseline"]} for r in first]))
+    seeds = tuple(sorted({r["spec"]["seed"] for r in records}))
+    rows += baselines.baseline_rows(dataset, seeds)  # recomputed: deterministic, seconds
     features, labels, A, _ = load(dataset)
-    seeds = sorted({r["spec"]["seed"] for r in records})
     diag = next((r for r in records if "diagnostics" in r), None)
     written = plot(groups, out, dataset, config) if plots else []
     common.report(

@@ -25,7 +25,12 @@ def test_citation_program_quick_run(tmp_path):
             str(tmp_path),
         ]
     )
-    assert [r["method"] for r in rows] == list(rbptk.PAPER_METHODS) + ["no propagation"]
+    assert [r["method"] for r in rows] == [
+        *rbptk.PAPER_METHODS,
+        "no propagation",
+        "linear propagation",
+        "GCN",
+    ]
     saved = json.loads((tmp_path / "results.json").read_text())
     for row in saved["table"]:
         assert 0.0 <= row["test_mean"] <= 1.0 and row["test_std"] >= 0.0

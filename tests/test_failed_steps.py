@@ -72,4 +72,11 @@ def test_citation_with_anderson_runs_the_methods_that_can_use_it(tmp_path):
     rows = citation.main(
         [*argv, "--truncate", "3", "--quiet", "--no-plots", "--out", str(tmp_path)]
     )
-    assert [r["method"] for r in rows] == ["rbp", "cg", "neumann", "no propagation"]
+    assert [r["method"] for r in rows] == [
+        "rbp",
+        "cg",
+        "neumann",
+        "no propagation",
+        "linear propagation",
+        "GCN",
+    ]
