@@ -119,6 +119,7 @@ def base_parser(description, out_default, seeds="1"):
     grid.add_argument(
         "--scheduler",
         default="none",
+        type=scheduler_name,
         help="none: in this process, one run after another; local: a Dask LocalCluster of "
         "--workers processes; or the address of a Dask scheduler (tcp://host:8786)",
     )
@@ -149,6 +150,15 @@ def method_list(text):
             f"must be 'all' or distinct names among {', '.join(METHODS)}, got {text!r}"
         )
     return names
+
+
+def scheduler_name(text):
+    """argparse type: 'none', 'local', or a Dask scheduler address (scheme://host:port)."""
+    if text in ("none", "local") or ("://" in text and text.split("://", 1)[1]):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"must be none, local or a scheduler address such as tcp://host:8786, got {text!r}"
+    )
 
 
 def seed_list(text):

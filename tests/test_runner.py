@@ -293,6 +293,7 @@ def test_every_program_takes_method_and_seed_lists(tmp_path):
         (["--method", "neumann,bogus"], "--method: must be 'all' or distinct names"),
         (["--method", "neumann,neumann"], "--method: must be 'all' or distinct names"),
         (["--seeds", "3-1"], "--seeds: must be a count >= 1, a range"),
+        (["--scheduler", "lokal"], "--scheduler: must be none, local or a scheduler address"),
     ],
 )
 def test_bad_lists_are_refused_in_one_line(argv, message, capsys):
