@@ -320,7 +320,7 @@ def gradient(
         traj = _run_forward(dynamics, h0, prepared, steps, inputs, method_spec.keep(K, steps),
                             forward, forward_tol, forward_options)  # fmt: skip
         if traj.info.status is Status.NON_FINITE:
-            return _forward_failed(traj, method, strict)
+            return _forward_failed(traj, method_spec.name, strict)
         loss, g = validation.loss_and_gradient(loss_grad, traj.h, has_aux)
         rho = _diagnose(dynamics, traj, prepared, inputs, method) if diagnose else None
         grads, info = _solve(method_spec, dynamics, traj, prepared, g, inputs, K, options)
