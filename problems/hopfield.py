@@ -503,11 +503,16 @@ def classical_scores(rule, config, seed):
 
 
 def report_capacity(records, out, plots=True, args=None):
+    """Rows for every (stored, erased) cell of the study: the trained methods
+    whose records exist, and the classical rules (computed here, seconds)."""
     rows = []
-    for (stored, erase), rs in _grouped(records, ("stored", "erase")):
-        cfg, seed = rs[0]["spec"]["config"], rs[0]["spec"]["seed"]
+    base, seed = records[0]["spec"]["config"], records[0]["spec"]["seed"]
+    grouped = dict(_grouped(records, ("stored", "erase")))
+    cells = sorted({*grouped, *((n, e) for n in CAPACITY_STORED for e in CAPACITY_ERASED)})
+    for stored, erase in cells:
+        cfg = {**base, "stored": stored, "erase": erase}
         cue = cue_scores(cfg, seed)["pixel_error"]
-        for method, mrs in common.by_method(rs).items():
+        for method, mrs in common.by_method(grouped.get((stored, erase), [])).items():
             rows.append({"method": method, "stored": stored, "erased": erase,
                          "cue_pixel_error": cue,
                          **common.mean_metrics(mrs, [*SCORES, "train_seconds"])})  # fmt: skip
