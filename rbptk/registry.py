@@ -76,56 +76,17 @@ def _bptt(name):
     return solve
 
 
-def _rbp(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0, callback=None):
-    return methods.rbp(
-        dynamics,
-        traj,
-        params,
-        g,
-        inputs=inputs,
-        K=K,
-        tol=tol,
-        seed=seed,
-        x0=x0,
-        callback=callback,
-    )
+def _implicit(solve_adjoint, takes=(), **fixed):
+    """The registry's ``solve`` for an implicit method: ``solve_adjoint`` of (I - J^T) z = g
+    inside :func:`rbptk.methods.implicit_gradient`, with K as ``maxiter``, tol as
+    ``rtol``, the front-door options it ``takes`` (e.g. ``("seed",)``) and
+    ``fixed`` keywords (the Krylov solver's name)."""
 
-
-def _cg(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0, callback=None):
-    return methods.cg(
-        dynamics, traj, params, g, inputs=inputs, K=K, tol=tol, eta=eta, x0=x0, callback=callback
-    )
-
-
-def _neumann(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0, callback=None):
-    return methods.neumann(
-        dynamics,
-        traj,
-        params,
-        g,
-        inputs=inputs,
-        K=K,
-        tol=tol,
-        alpha=alpha,
-        x0=x0,
-        callback=callback,
-    )
-
-
-def _krylov(solver):
-    def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0, callback=None):
-        return methods.krylov(
-            dynamics,
-            traj,
-            params,
-            g,
-            inputs=inputs,
-            K=K,
-            tol=tol,
-            solver=solver,
-            x0=x0,
-            callback=callback,
-        )
+    def solve(dynamics, traj, params, g, *, inputs, K, tol, x0, callback=None, **options):
+        return methods.implicit_gradient(
+            solve_adjoint, dynamics, traj, params, g, inputs=inputs, maxiter=K, rtol=tol, x0=x0,
+            callback=callback, **{k: options[k] for k in takes}, **fixed,
+        )  # fmt: skip
 
     return solve
 
@@ -138,11 +99,47 @@ _SPECS = [
     MethodSpec(
         "tbptt", True, True, 20, None, "unused (exact for its K steps)", False, _bptt("tbptt")
     ),
-    MethodSpec("rbp", True, False, 20, None, "||z_i - z_{i-1}|| / ||z_i||", False, _rbp),
-    MethodSpec("cg", True, False, 20, 1e-5, "||r|| / ||b|| of the normal equations", False, _cg),
-    MethodSpec("neumann", True, False, 20, None, "||v_t|| / ||s_t||", False, _neumann),
+    MethodSpec(
+        "rbp",
+        True,
+        False,
+        20,
+        None,
+        "||z_i - z_{i-1}|| / ||z_i||",
+        False,
+        _implicit(methods.rbp_solve, ("seed",)),
+    ),
+    MethodSpec(
+        "cg",
+        True,
+        False,
+        20,
+        1e-5,
+        "||r|| / ||b|| of the normal equations",
+        False,
+        _implicit(methods.cg_solve, ("eta",)),
+    ),
+    MethodSpec(
+        "neumann",
+        True,
+        False,
+        20,
+        None,
+        "||v_t|| / ||s_t||",
+        False,
+        _implicit(methods.neumann_solve, ("alpha",)),
+    ),
     *(
-        MethodSpec(name, False, False, 100, 1e-8, _ADJOINT, True, _krylov(name))
+        MethodSpec(
+            name,
+            False,
+            False,
+            100,
+            1e-8,
+            _ADJOINT,
+            True,
+            _implicit(methods.krylov_solve, solver=name),
+        )
         for name in methods.krylov_solvers
     ),
 ]
