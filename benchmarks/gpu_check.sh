@@ -37,7 +37,7 @@ if missing:
 PY
 stage "GPU tests (pytest -m gpu)"
 tests=0
-timeout 200 "$PY" -m pytest -m gpu -q -rs -p no:cacheprovider || tests=$?
+timeout 260 "$PY" -m pytest -m gpu -q -rs -p no:cacheprovider || tests=$?
 stage "GPU benchmark: methods and peers on hopfield, gnn-cora, gnn-pubmed"
 timeout 300 "$PY" -m benchmarks --backend gpu --only methods,peers \
   --cases hopfield,gnn-cora,gnn-pubmed --repeats 5 --out "$OUT/bench_gpu"
