@@ -86,9 +86,22 @@ def test_every_implicit_method_reaches_the_exact_implicit_gradient(method):
     exact = exact_implicit_gradient(net, net.prepare(params), h_star, g)
     kw = {"eta": 0.0} if method == "cg" else {}
     grads, info = rbptk.gradient(net, h_star, params, g, method=method, steps=1, **kw)
-    for k in grads:
+    assert_implicit_gradient(grads, exact, info)
+
+
+def assert_implicit_gradient(grads, exact, info):
+    """W_x, b, U within 1e-4 relative of the dense solution. The gate's W_z and
+    b_z have no implicit gradient: the fixed point solves c(h*) = h*, which z
+    does not enter, so dL/dW_z = X^T [u (c - h) ...] vanishes at h* (both the
+    dense solution and the methods give rounding noise there, ~1e-16 of dW_x);
+    they must be that small, not close to noise."""
+    scale = np.linalg.norm(exact["W_x"])
+    for k in ("W_x", "b", "U"):
         err = np.linalg.norm(grads[k] - exact[k]) / np.linalg.norm(exact[k])
         assert err <= 1e-4, (k, err, info.status)
+    for k in ("W_z", "b_z"):
+        assert np.linalg.norm(exact[k]) <= 1e-10 * scale
+        assert np.linalg.norm(grads[k]) <= 1e-10 * scale, (k, info.status)
 
 
 def test_products_on_cupy(cupy):
@@ -100,8 +113,7 @@ def test_products_on_cupy(cupy):
 @pytest.mark.parametrize("method", ["rbp", "cg", "neumann", "gmres", "bicgstab"])
 def test_every_implicit_method_reaches_the_exact_gradient_on_cupy(cupy, method):
     """As on NumPy: the dense solution computed on the host, each method run on
-    the device at its defaults, within 1e-4 relative (the bound the contraction
-    gives at the default budget; a stop up to 15 iterations late on the device
+    the device at its defaults (a stop up to 15 iterations late on the device
     only makes the solve more accurate)."""
     net, params, h0 = small()
     target = np.random.default_rng(5).standard_normal(h0.shape)
@@ -113,8 +125,5 @@ def test_every_implicit_method_reaches_the_exact_gradient_on_cupy(cupy, method):
         net, to_xp(cupy, h_star), to_xp(cupy, params), to_xp(cupy, g),
         method=method, steps=1, **kw,
     )  # fmt: skip
-    for k in grads:
-        assert isinstance(grads[k], cupy.ndarray)
-        got = cupy.asnumpy(grads[k])
-        err = np.linalg.norm(got - exact[k]) / np.linalg.norm(exact[k])
-        assert err <= 1e-4, (k, err, info.status)
+    assert all(isinstance(v, cupy.ndarray) for v in grads.values())
+    assert_implicit_gradient({k: cupy.asnumpy(v) for k, v in grads.items()}, exact, info)
