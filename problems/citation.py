@@ -43,12 +43,14 @@ from .data.planetoid import DATASETS, load_planetoid, pca, random_split
 SETTINGS = {
     "contractive": {
         "epochs": {"cora": 300, "pubmed": 200}, "steps": 200, "truncate": 20,
-        "forward_tol": 1e-5, "optimizer": "adam", "lr": 1e-2, "momentum": 0.0,
+        "forward_tol": 1e-5, "maxiter": 300, "rtol": 1e-6, "eta": 0.0,
+        "optimizer": "adam", "lr": 1e-2, "momentum": 0.0,
         "weight_decay": 5e-3, "z_min": 1.0, "gamma": 0.95,
     },
     "reference": {
         "epochs": {"cora": 60, "pubmed": 40}, "steps": 100, "truncate": 5,
-        "forward_tol": None, "optimizer": "sgd", "lr": 1e-3, "momentum": 0.9,
+        "forward_tol": None, "maxiter": None, "rtol": None, "eta": None,
+        "optimizer": "sgd", "lr": 1e-3, "momentum": 0.9,
         "weight_decay": 5e-4, "z_min": None, "gamma": None,
     },
 }  # fmt: skip
@@ -225,10 +227,38 @@ def run(spec, checkpoint, options):
         def loss_grad(h):
             return readout.loss_and_grads(h, out, labels, split[0])[:2]
 
-        result["diagnostics"] = common.diagnostics(
-            net, h0, gru, loss_grad, None, args.steps, args.truncate
-        )
+        if args.setting == "contractive":  # a fixed point: compare with the exact gradient
+            result["diagnostics"] = {
+                "forward_study": rbptk.diagnostics.forward_study(
+                    net, h0, gru, None, budget=10 * args.steps
+                ),
+                **exact_agreement(net, readout, h0, hist["params"], data, split, args),
+            }
+        else:
+            result["diagnostics"] = common.diagnostics(
+                net, h0, gru, loss_grad, None, args.steps, args.truncate
+            )
     return result
+
+
+def exact_agreement(net, readout, h0, params, data, split, args):
+    """The contractive setting's agreement table: every implicit method at the
+    program's budget (--maxiter, --rtol, --eta) against the exact implicit
+    gradient, GMRES to 1e-12 at the fixed point, all in float64."""
+    gru, out = ({k: v.astype(np.float64) for k, v in p.items()} for p in params)
+    labels, train_idx = data[1], split[0]
+
+    def loss_grad(h):
+        return readout.loss_and_grads(h, out, labels, train_idx)[:2]
+
+    methods = ["rbp", "cg", "neumann", "gmres", "bicgstab"]
+    options = {m: common.budget(m, args) for m in methods}
+    rows = rbptk.diagnostics.implicit_agreement(
+        net, h0.astype(np.float64), gru, loss_grad, methods, options=options
+    )
+    reference = ("the exact implicit gradient (GMRES to rtol 1e-12 at the fixed point, float64; "
+                 "each method at the program's budget)")  # fmt: skip
+    return {"agreement": rows, "agreement_reference": reference}
 
 
 def summarise(method, records):
@@ -314,7 +344,13 @@ def report(records, out, plots=True, args=None):
         f"{len(labels)} nodes, {A.nnz} directed edges, D = {features.shape[1]}, "
         f"{config['epochs']} epochs x {len(seeds)} seeds, T = {config['steps']}"
         + (f" or to tolerance {config['forward_tol']:g}" if config.get("forward_tol") else "")
-        + f", K = {config['truncate']}, backend {config['backend']}",
+        + f", K = {config['truncate']}"
+        + (
+            f", adjoint solves to rtol {config['rtol']:g} in at most {config['maxiter']} iterations"
+            if config.get("rtol")
+            else ""
+        )
+        + f", backend {config['backend']}",
         common.format_table(rows, TABLE),
         written,
         diag and diag["diagnostics"],
@@ -352,6 +388,20 @@ def main(argv=None):
     parser.add_argument(
         "--truncate", type=common.integer(1), default=None, help="K for tbptt/rbp/cg/neumann"
     )
+    parser.add_argument(
+        "--maxiter", type=common.integer(1), default=None,
+        help="iteration budget of the adjoint solve (rbp, cg, neumann, gmres, bicgstab); "
+        "contractive 300, reference: --truncate",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rtol", type=common.number(0, low_open=True), default=None,
+        help="stop the adjoint solve at this relative tolerance (contractive 1e-6; "
+        "reference: rbptk's defaults)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--eta", type=common.number(0), default=None,
+        help="CG's damping (contractive 0: I - J^T is non-singular; reference: rbptk's 1e-5)",
+    )  # fmt: skip
     parser.add_argument("--optimizer", choices=["adam", "sgd"], default=None)
     parser.add_argument("--lr", type=common.number(0, low_open=True), default=None)
     parser.add_argument("--momentum", type=common.number(0, 1, high_open=True), default=None)

@@ -282,12 +282,18 @@ def pyplot():
     return plt
 
 
-def budget(method, K):
-    """--truncate as rbptk.gradient names it: TBPTT's ``truncate``, the adjoint
-    solve's ``maxiter`` (BPTT: neither)."""
+def budget(method, args):
+    """The program's budget as rbptk.gradient names it: --truncate is TBPTT's
+    ``truncate`` and, unless --maxiter is set, the adjoint solve's ``maxiter``;
+    --rtol the adjoint solve's ``rtol`` and --eta CG's damping, where the
+    program has them and they are set (BPTT: none of these)."""
     if spec(method).trajectory:
-        return {"truncate": K} if method == "tbptt" else {}
-    return {"maxiter": K}
+        return {"truncate": args.truncate} if method == "tbptt" else {}
+    maxiter = getattr(args, "maxiter", None) or args.truncate
+    extra = {"rtol": getattr(args, "rtol", None)}
+    if method == "cg":
+        extra["eta"] = getattr(args, "eta", None)
+    return {"maxiter": maxiter, **{k: v for k, v in extra.items() if v is not None}}
 
 
 def gradient(args, method, dynamics, h0, params, loss_grad, **kw):
@@ -302,7 +308,7 @@ def gradient(args, method, dynamics, h0, params, loss_grad, **kw):
         loss_grad,
         method=method,
         steps=args.steps,
-        **budget(method, args.truncate),
+        **budget(method, args),
         forward=args.forward,
         forward_tol=getattr(args, "forward_tol", None),
         strict=False,
@@ -327,11 +333,22 @@ def diagnostics(dynamics, h0, params, loss_grad, inputs, steps, truncate):
 
 
 def print_diagnostics(diag, where, steps, truncate):
-    """Print the two tables of :func:`diagnostics`; ``where`` names the parameters."""
+    """Print the two tables of :func:`diagnostics`; ``where`` names the
+    parameters. The agreement table's reference is BPTT, or what
+    ``diag["agreement_reference"]`` names."""
     print(f"\nForward pass to tolerance 1e-6 ({where}):\n")
     print(format_table(diag["forward_study"], FORWARD_COLUMNS))
-    print(f"\nGradient agreement with BPTT (T = {steps}, K = {truncate}):\n")
-    print(format_table(diag["agreement"], AGREEMENT_COLUMNS))
+    reference = diag.get("agreement_reference")
+    title = reference or f"BPTT (T = {steps}, K = {truncate})"
+    print(f"\nGradient agreement with {title}:\n")
+    columns = (
+        AGREEMENT_COLUMNS[:-1] + [("rel_diff", "rel. diff", ".2e")]
+        if reference
+        else AGREEMENT_COLUMNS
+    )
+    if reference:
+        columns.insert(2, ("iterations", "iterations", "d"))
+    print(format_table(diag["agreement"], columns))
 
 
 FORWARD_COLUMNS = [

@@ -15,7 +15,13 @@ from .forward import as_input_fn, forward
 from .gradient import gradient
 from .registry import spec
 
-__all__ = ["bptt_agreement", "forward_study", "spectral_radius", "spectral_radius_at_end"]
+__all__ = [
+    "bptt_agreement",
+    "forward_study",
+    "implicit_agreement",
+    "spectral_radius",
+    "spectral_radius_at_end",
+]
 
 
 def spectral_radius_at_end(dynamics, h0, params, steps, *, inputs=None, iters=60, seed=0):
@@ -81,4 +87,51 @@ def bptt_agreement(dynamics, h0, params, loss_grad, inputs, steps, K, methods):
                 "rel_diff": float(np.linalg.norm(got - ref) / np.linalg.norm(ref)),
             }
         )
+    return rows
+
+
+def implicit_agreement(
+    dynamics, h0, params, loss_grad, methods, *, options=None, steps=5000,
+    forward_tol=1e-13, exact_rtol=1e-12,
+):  # fmt: skip
+    """Relative distance of each method's gradient from the exact implicit one.
+
+    The forward pass runs from ``h0`` to ``forward_tol`` (at most ``steps``);
+    at that fixed point h* the exact gradient (dF/dparams)^T z solves
+    (I - J^T) z = dL/dh* by GMRES to ``exact_rtol`` (call it in float64 for a
+    reference accurate to ~1e-10). Each of ``methods`` then solves the same
+    system from h*, with its keywords from ``options[method]`` (``maxiter``,
+    ``rtol``, ``eta``: the budget being judged). Meaningful only where h* is a
+    fixed point: the forward pass must converge, else ValueError.
+
+    Returns rows for a table (``method``, ``status``, ``iterations``,
+    ``grad_norm``, ``rel_diff``), the exact solve first as ``"exact (gmres)"``;
+    norms over all parameters, in float64.
+    """
+    options = options or {}
+    traj = forward(dynamics, h0, prepare(dynamics, params), steps, tol=forward_tol)
+    if traj.info.status.value != "converged":
+        raise ValueError(
+            f"implicit_agreement: the forward pass did not reach forward_tol={forward_tol:g} "
+            f"in {steps} steps (status {traj.info.status.value}); there is no fixed point to "
+            "take the implicit gradient at"
+        )
+    kw = dict(steps=1, strict=False, seed=0)
+
+    def row(name, method, **budget):
+        grads, info = gradient(dynamics, traj.h, params, loss_grad, method=method, **budget, **kw)
+        flat = np.concatenate(
+            [to_numpy(grads[k]).astype(np.float64).ravel() for k in sorted(grads)]
+        )
+        status, norm_ = info.status.value, float(np.linalg.norm(flat))
+        return flat, {"method": name, "status": status, "iterations": info.iterations,
+                      "grad_norm": norm_}  # fmt: skip
+
+    exact, first = row("exact (gmres)", "gmres", maxiter=max(1000, 10 * steps), rtol=exact_rtol)
+    if first["status"] != "converged":
+        raise ValueError(f"implicit_agreement: GMRES did not reach exact_rtol={exact_rtol:g}")
+    rows = [{**first, "rel_diff": 0.0}]
+    for method in methods:
+        got, r = row(method, method, **options.get(method, {}))
+        rows.append({**r, "rel_diff": float(np.linalg.norm(got - exact) / np.linalg.norm(exact))})
     return rows

@@ -63,6 +63,10 @@ def test_the_contractive_setting_stays_a_contraction_through_training(tmp_path):
         assert 0 < run["metrics"]["rho"] <= bound * (1 + 1e-4)
     plain = saved["forward_study"][0]
     assert plain["status"] == "converged" and plain["steps"] < 1000
+    # every implicit method at the setting's budget within 1e-4 of the exact gradient
+    rows = {r["method"]: r for r in saved["agreement"]}
+    assert set(rows) == {"exact (gmres)", "rbp", "cg", "neumann", "gmres", "bicgstab"}
+    assert all(r["status"] == "converged" and r["rel_diff"] <= 1e-4 for r in rows.values())
 
 
 def test_the_reference_setting_runs_the_reference_model(tmp_path):

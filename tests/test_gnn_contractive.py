@@ -127,3 +127,28 @@ def test_every_implicit_method_reaches_the_exact_gradient_on_cupy(cupy, method):
     )  # fmt: skip
     assert all(isinstance(v, cupy.ndarray) for v in grads.values())
     assert_implicit_gradient({k: cupy.asnumpy(v) for k, v in grads.items()}, exact, info)
+
+
+def test_implicit_agreement_measures_each_budget_against_the_dense_solution():
+    """The exact row is GMRES to 1e-12 (equal to the dense solve to ~1e-10); a
+    budget too small to converge shows as a large distance, a tight one as a
+    small distance; no fixed point, no table."""
+    net, params, h0 = small()
+    target = np.random.default_rng(5).standard_normal(h0.shape)
+
+    def loss_grad(h):
+        return h - target
+
+    options = {"neumann": {"maxiter": 2}, "gmres": {"maxiter": 300, "rtol": 1e-9}}
+    rows = rbptk.diagnostics.implicit_agreement(
+        net, h0, params, loss_grad, ["neumann", "gmres"], options=options
+    )
+    assert [r["method"] for r in rows] == ["exact (gmres)", "neumann", "gmres"]
+    h_star = rbptk.forward(net, h0, net.prepare(params), 5000, tol=1e-14).h
+    dense = exact_implicit_gradient(net, net.prepare(params), h_star, loss_grad(h_star))
+    dense_norm = np.linalg.norm(np.concatenate([dense[k].ravel() for k in sorted(dense)]))
+    assert abs(rows[0]["grad_norm"] - dense_norm) <= 1e-10 * dense_norm
+    assert rows[1]["rel_diff"] > 1e-3 and rows[1]["iterations"] == 2
+    assert rows[2]["rel_diff"] <= 1e-7 and rows[2]["status"] == "converged"
+    with pytest.raises(ValueError, match="did not reach forward_tol"):
+        rbptk.diagnostics.implicit_agreement(net, h0, params, loss_grad, [], steps=3)
