@@ -153,7 +153,7 @@ def custom(solver):
     """A :class:`MethodSpec` around a user's linear solver (see :func:`spec`)."""
     name = getattr(solver, "__name__", type(solver).__name__)
     return MethodSpec(
-        name, False, False, 100, 1e-8, _ADJOINT, True, methods.user_solver(solver, name)
+        name, False, False, 100, 1e-8, _ADJOINT, True, _implicit(methods.user_solver(solver, name))
     )
 
 

@@ -1,4 +1,5 @@
-"""A user's linear solver as an adjoint method: (I - J^T) z = g at the last step."""
+"""A user's linear solver as the adjoint solve of (I - J^T) z = g (the registry
+runs it inside :func:`rbptk.methods.implicit_gradient`)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import math
 
 from .._array import norm
 from ..info import AdjointInfo, Status
-from ._implicit import implicit_gradient
 
 
 def user_solver(solver, name):
-    """The registry's ``solve`` around ``solver(matvec, b, *, x0, maxiter, rtol)``.
+    """An adjoint solve ``(A, g, *, maxiter, rtol, x0) -> (z, info)`` around
+    ``solver(matvec, b, *, x0, maxiter, rtol)``.
 
     ``matvec`` is the :class:`rbptk.methods.AdjointOperator` A = I - J^T
     (callable: ``matvec(z) = z - J^T z``, also ``.rmatvec``, ``.shape``,
@@ -41,8 +42,4 @@ def user_solver(solver, name):
         info.extra["solver_info"] = theirs
         return z, info
 
-    def solve(dynamics, traj, params, g, *, inputs, K, tol, eta, seed, alpha, x0, callback=None):
-        return implicit_gradient(solve_adjoint, dynamics, traj, params, g, inputs=inputs,
-                                 maxiter=K, rtol=tol, x0=x0)  # fmt: skip
-
-    return solve
+    return solve_adjoint
