@@ -44,14 +44,14 @@ SETTINGS = {
     "contractive": {
         "epochs": {"cora": 300, "pubmed": 200}, "steps": 200, "truncate": 20,
         "forward_tol": 1e-5, "maxiter": 300, "rtol": 1e-6, "eta": 0.0,
-        "optimizer": "adam", "lr": 1e-2, "momentum": 0.0,
-        "weight_decay": 5e-3, "z_min": 1.0, "gamma": 0.95,
+        "optimizer": "adam", "lr": 1e-2, "momentum": 0.0, "weight_decay": 1e-3,
+        "init": "pagerank", "prior_decay": 30.0, "z_min": 1.0, "gamma": 0.95,
     },
     "reference": {
         "epochs": {"cora": 60, "pubmed": 40}, "steps": 100, "truncate": 5,
         "forward_tol": None, "maxiter": None, "rtol": None, "eta": None,
-        "optimizer": "sgd", "lr": 1e-3, "momentum": 0.9,
-        "weight_decay": 5e-4, "z_min": None, "gamma": None,
+        "optimizer": "sgd", "lr": 1e-3, "momentum": 0.9, "weight_decay": 5e-4,
+        "init": "reference", "prior_decay": None, "z_min": None, "gamma": None,
     },
 }  # fmt: skip
 
@@ -68,6 +68,8 @@ def problem(args, seed):
     """The model, read-out, data (features X, labels), split of one seed and the
     initial state h0, on the current backend."""
     features, labels, A, n_classes = load(args.dataset)
+    if args.setting == "contractive":  # unit RMS: Pubmed's PCA features are 7x smaller than Cora's
+        features = features / np.sqrt(np.mean(features**2))
     X = features.astype(args.dtype)
     D = X.shape[1]
     if args.setting == "contractive":
@@ -87,29 +89,43 @@ def accuracy(readout, h, params, labels, nodes):
     return float(xp.mean(pred == labels[nodes]))
 
 
-def optimizer(args):
-    """SGD with momentum and weight decay, or Adam with the decay added to the
-    gradient (``decayed``)."""
+def optimizer(args, weight_decay=None):
+    """Adam (decay added to the gradient by ``decayed``), or SGD with momentum
+    and its own weight decay (``weight_decay``, default --weight-decay)."""
     if args.optimizer == "adam":
         return rbptk.optim.Adam(args.lr)
-    return rbptk.optim.SGD(args.lr, args.momentum, args.weight_decay)
+    return rbptk.optim.SGD(args.lr, args.momentum, args.weight_decay if weight_decay is None
+                           else weight_decay)  # fmt: skip
 
 
-def decayed(grads, params, args):
-    """Adam's gradient plus weight_decay * params (SGD applies its own)."""
+def decayed(grads, params, args, anchor=None):
+    """The gradient plus the decay the optimiser does not apply itself: with
+    ``anchor`` (the propagation's initial point; --prior-decay) prior_decay *
+    (params - anchor), decay towards that point (L2-SP); else, for Adam,
+    weight_decay * params (SGD applies its own)."""
+    if anchor is not None:
+        return {k: g + args.prior_decay * (params[k] - anchor[k]) for k, g in grads.items()}
     if args.optimizer != "adam" or not args.weight_decay:
         return grads
     return {k: g + args.weight_decay * params[k] for k, g in grads.items()}
 
 
 def initial_state(net, readout, args, seed):
-    scheme = {"scheme": "reference"} if args.setting == "reference" else {}
-    net_params = net.init_params(seed=seed, dtype=args.dtype, **scheme)
-    out = readout.init_params(seed=seed, dtype=args.dtype, **scheme)
+    """Parameters (--init), optimisers, the anchor of --prior-decay, history."""
+    if args.setting == "reference":  # the reference's init, or PyTorch's (--init random)
+        scheme = "reference" if args.init == "reference" else "pytorch"
+        net_params = net.init_params(seed=seed, dtype=args.dtype, scheme=scheme)
+        out = readout.init_params(seed=seed, dtype=args.dtype, scheme=scheme)
+    else:
+        net_params = net.init_params(seed=seed, dtype=args.dtype, scheme=args.init)
+        out = readout.init_params(seed=seed, dtype=args.dtype)
+    gru = {k: rbptk.asarray(v) for k, v in net_params.items()}
+    prior = bool(args.prior_decay)
     return {
-        "gru": {k: rbptk.asarray(v) for k, v in net_params.items()},
+        "gru": gru,
         "out": {k: rbptk.asarray(v) for k, v in out.items()},
-        "opt_gru": optimizer(args),
+        "anchor": {k: v.copy() for k, v in gru.items()} if prior else None,
+        "opt_gru": optimizer(args, 0.0 if prior else None),
         "opt_out": optimizer(args),
         "hist": {"loss": [], "val": [], "test": [], "epoch_seconds": [], "statuses": {}},
         "best": {"val": -1.0},
@@ -144,7 +160,8 @@ def train(net, readout, method, data, split, h0, args, seed, checkpoint=None):
                 hist[key].append(math.nan)
         else:
             if grads is not None and all(rbptk._array.all_finite(g) for g in grads.values()):
-                st["gru"] = st["opt_gru"].step(st["gru"], decayed(grads, st["gru"], args))
+                update = decayed(grads, st["gru"], args, st.get("anchor"))
+                st["gru"] = st["opt_gru"].step(st["gru"], update)
                 if hasattr(net, "project"):  # keep the contraction after every step
                     st["gru"] = net.project(st["gru"])
             out_before = st["out"]
@@ -402,6 +419,16 @@ def main(argv=None):
         "--eta", type=common.number(0), default=None,
         help="CG's damping (contractive 0: I - J^T is non-singular; reference: rbptk's 1e-5)",
     )  # fmt: skip
+    parser.add_argument(
+        "--init", choices=["pagerank", "random", "reference"], default=None,
+        help="initial propagation weights: pagerank (contractive; U = gamma I, W_x = "
+        "(1 - gamma) I), random, or the reference code's (reference setting)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--prior-decay", type=common.number(0), default=None,
+        help="decay the propagation weights towards their initial point with this "
+        "coefficient (instead of --weight-decay, which the read-out keeps); contractive 30",
+    )  # fmt: skip
     parser.add_argument("--optimizer", choices=["adam", "sgd"], default=None)
     parser.add_argument("--lr", type=common.number(0, low_open=True), default=None)
     parser.add_argument("--momentum", type=common.number(0, 1, high_open=True), default=None)
@@ -423,6 +450,9 @@ def main(argv=None):
     if args.setting == "contractive" and not args.gamma**2 < args.z_min:
         parser.error(f"--gamma {args.gamma} and --z-min {args.z_min}: the step contracts only "
                      "when gamma^2 < z_min")  # fmt: skip
+    wrong_init = {"contractive": "reference", "reference": "pagerank"}[args.setting]
+    if args.init == wrong_init:
+        parser.error(f"--init {args.init} does not apply to --setting {args.setting}")
     common.check_truncation(parser, args)
     method_names = common.selected_methods(args.method, args.forward)  # exits 2 early
     common.setup_backend(args.backend)

@@ -91,3 +91,30 @@ def test_a_gamma_that_breaks_the_contraction_is_refused(capsys):
     with pytest.raises(SystemExit) as exit_info:
         citation.main(["--gamma", "0.9", "--z-min", "0.5"])
     assert exit_info.value.code == 2 and "gamma^2 < z_min" in capsys.readouterr().err
+
+
+def test_prior_decay_pulls_the_propagation_towards_its_initial_point():
+    """With an anchor the decay term is prior_decay * (params - anchor) (zero at
+    the anchor, whatever weight_decay says); without one, Adam's weight decay."""
+    import argparse
+
+    import numpy as np
+
+    from problems import citation
+
+    args = argparse.Namespace(optimizer="adam", weight_decay=0.5, prior_decay=30.0)
+    params, anchor = {"U": np.array([2.0, 1.0])}, {"U": np.array([1.0, 1.0])}
+    grads = {"U": np.array([0.1, 0.1])}
+    np.testing.assert_allclose(citation.decayed(grads, params, args, anchor)["U"], [30.1, 0.1])
+    np.testing.assert_allclose(citation.decayed(grads, params, args)["U"], [1.1, 0.6])
+
+
+def test_an_initialisation_of_the_other_setting_is_refused(capsys):
+    import pytest
+
+    from problems import citation
+
+    for argv in (["--init", "reference"], ["--setting", "reference", "--init", "pagerank"]):
+        with pytest.raises(SystemExit) as exit_info:
+            citation.main(argv)
+        assert exit_info.value.code == 2 and "does not apply" in capsys.readouterr().err

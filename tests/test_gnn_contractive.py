@@ -152,3 +152,26 @@ def test_implicit_agreement_measures_each_budget_against_the_dense_solution():
     assert rows[2]["rel_diff"] <= 1e-7 and rows[2]["status"] == "converged"
     with pytest.raises(ValueError, match="did not reach forward_tol"):
         rbptk.diagnostics.implicit_agreement(net, h0, params, loss_grad, [], steps=3)
+
+
+def test_pagerank_initialisation_propagates_the_features():
+    """U = gamma I, W_x = (1 - gamma) I: with small features (tanh near the
+    identity) the fixed point is personalised PageRank propagation,
+    h* ~ (I - gamma Ahat)^-1 (1 - gamma) X, and the bound is gamma itself."""
+    rng = np.random.default_rng(0)
+    A = random_graph(30, 0.12, seed=1)
+    X = 1e-3 * rng.standard_normal((30, 4))
+    net = ContractiveGraphNet(A, X, 4, z_min=1.0, gamma=0.9)
+    params = net.init_params(seed=0, dtype=np.float64, scheme="pagerank")
+    np.testing.assert_array_equal(params["U"], 0.9 * np.eye(4))
+    np.testing.assert_allclose(params["W_x"], 0.1 * np.eye(4), rtol=1e-15)
+    assert net.project(params) is params and abs(net.lipschitz_bound(params) - 0.9) < 1e-12
+    h_star = rbptk.forward(net, np.zeros_like(X), net.prepare(params), 2000, tol=1e-14).h
+    Ahat = normalized_adjacency(A)[0].toarray()
+    pagerank = np.linalg.solve(np.eye(30) - 0.9 * Ahat, 0.1 * X)
+    # tanh(a) = a - a^3 / 3: relative deviation ~ |a|^2, here ~1e-6
+    assert np.linalg.norm(h_star - pagerank) <= 1e-5 * np.linalg.norm(pagerank)
+    with pytest.raises(ValueError, match="needs dim = F"):
+        ContractiveGraphNet(A, X, 3).init_params(scheme="pagerank")
+    with pytest.raises(ValueError, match="scheme must be"):
+        net.init_params(scheme="xavier")

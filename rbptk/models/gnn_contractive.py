@@ -100,9 +100,17 @@ class ContractiveGraphNet:
             self._cache[key] = (Ahat, AhatT, X)
         return self._cache[key]
 
-    def init_params(self, *, seed=0, dtype=np.float32):
-        """Weights N(0, 1 / fan_in), U then scaled to ||U||_2 = gamma / 2;
-        b = 0, b_z = 0 (z halfway between z_min and 1)."""
+    def init_params(self, *, seed=0, dtype=np.float32, scheme="random"):
+        """Initial parameters.
+
+        ``scheme="random"``: W_x, W_z ~ N(0, 1 / F), U ~ N(0, 1 / D) scaled to
+        ||U||_2 = gamma / 2, b = b_z = 0. ``scheme="pagerank"`` (needs F = D):
+        U = gamma I, W_x = (1 - gamma) I, b = 0 (W_z, b_z as above), the point
+        where, with tanh near the identity, the fixed point is personalised
+        PageRank propagation of the features, h* ~ (1 - gamma) sum_k gamma^k
+        Ahat^k X (APPNP's propagation, Gasteiger et al. 2019); ||U||_2 = gamma
+        already meets the bound :meth:`project` keeps.
+        """
         rng = np.random.default_rng(seed)
         F, D = self.F, self.D
         U = rng.normal(0, 1 / np.sqrt(D), (D, D))
@@ -114,6 +122,13 @@ class ContractiveGraphNet:
             "W_z": rng.normal(0, 1 / np.sqrt(F), (F, D)),
             "b_z": np.zeros(D),
         }
+        if scheme == "pagerank":
+            if F != D:
+                raise ValueError(f'scheme="pagerank" needs dim = F = {F}, got dim = {D}')
+            params["U"] = self.gamma * np.eye(D)
+            params["W_x"] = (1 - self.gamma) * np.eye(D)
+        elif scheme != "random":
+            raise ValueError(f"scheme must be 'random' or 'pagerank', got {scheme!r}")
         return {k: v.astype(dtype) for k, v in params.items()}
 
     def validate(self, h, params):
