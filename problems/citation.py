@@ -43,7 +43,7 @@ from .data.planetoid import DATASETS, load_planetoid, pca, random_split
 SETTINGS = {
     "contractive": {
         "epochs": {"cora": 300, "pubmed": 200}, "steps": 200, "truncate": 20,
-        "forward_tol": 1e-5, "maxiter": 300, "rtol": 1e-6, "eta": 0.0,
+        "forward_tol": 1e-5, "maxiter": 300, "rtol": 1e-7, "eta": 0.0,
         "optimizer": "adam", "lr": 1e-2, "momentum": 0.0, "weight_decay": 1e-3,
         "init": "pagerank", "prior_decay": 30.0, "z_min": 1.0, "gamma": 0.95,
     },
@@ -412,7 +412,7 @@ def main(argv=None):
     )  # fmt: skip
     parser.add_argument(
         "--rtol", type=common.number(0, low_open=True), default=None,
-        help="stop the adjoint solve at this relative tolerance (contractive 1e-6; "
+        help="stop the adjoint solve at this relative tolerance (contractive 1e-7; "
         "reference: rbptk's defaults)",
     )  # fmt: skip
     parser.add_argument(
