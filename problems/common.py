@@ -341,13 +341,11 @@ def print_diagnostics(diag, where, steps, truncate):
     reference = diag.get("agreement_reference")
     title = reference or f"BPTT (T = {steps}, K = {truncate})"
     print(f"\nGradient agreement with {title}:\n")
-    columns = (
-        AGREEMENT_COLUMNS[:-1] + [("rel_diff", "rel. diff", ".2e")]
-        if reference
-        else AGREEMENT_COLUMNS
-    )
-    if reference:
-        columns.insert(2, ("iterations", "iterations", "d"))
+    columns = AGREEMENT_COLUMNS
+    if reference:  # the rows of rbptk.diagnostics.implicit_agreement
+        status, norm = AGREEMENT_COLUMNS[1:3]
+        columns = [AGREEMENT_COLUMNS[0], status, ("iterations", "iterations", "d"), norm,
+                   ("rel_diff", "rel. diff", ".2e")]  # fmt: skip
     print(format_table(diag["agreement"], columns))
 
 

@@ -59,14 +59,8 @@ def bptt_agreement(dynamics, h0, params, loss_grad, inputs, steps, K, methods):
     ``rel_diff``); the first row is BPTT itself. Norms in float64; strict=False,
     so a diverged method still gives its row."""
     kw = dict(steps=steps, inputs=inputs, strict=False, seed=0)
-
-    def flat(grads):
-        return np.concatenate(
-            [to_numpy(grads[k]).astype(np.float64).ravel() for k in sorted(grads)]
-        )
-
     reference, info = gradient(dynamics, h0, params, loss_grad, method="bptt", **kw)
-    ref = flat(reference)
+    ref = _flat(reference)
     rows = [
         {
             "method": "bptt",
@@ -78,7 +72,7 @@ def bptt_agreement(dynamics, h0, params, loss_grad, inputs, steps, K, methods):
     for method in methods:
         budget = {"truncate": K} if spec(method).trajectory else {"maxiter": K}
         grads, info = gradient(dynamics, h0, params, loss_grad, method=method, **budget, **kw)
-        got = flat(grads)
+        got = _flat(grads)
         rows.append(
             {
                 "method": method,
@@ -120,12 +114,9 @@ def implicit_agreement(
 
     def row(name, method, **budget):
         grads, info = gradient(dynamics, traj.h, params, loss_grad, method=method, **budget, **kw)
-        flat = np.concatenate(
-            [to_numpy(grads[k]).astype(np.float64).ravel() for k in sorted(grads)]
-        )
-        status, norm_ = info.status.value, float(np.linalg.norm(flat))
-        return flat, {"method": name, "status": status, "iterations": info.iterations,
-                      "grad_norm": norm_}  # fmt: skip
+        got = _flat(grads)
+        return got, {"method": name, "status": info.status.value, "iterations": info.iterations,
+                     "grad_norm": float(np.linalg.norm(got))}  # fmt: skip
 
     exact, first = row("exact (gmres)", "gmres", maxiter=max(1000, 10 * steps), rtol=exact_rtol)
     if first["status"] != "converged":
@@ -135,3 +126,8 @@ def implicit_agreement(
         got, r = row(method, method, **options.get(method, {}))
         rows.append({**r, "rel_diff": float(np.linalg.norm(got - exact) / np.linalg.norm(exact))})
     return rows
+
+
+def _flat(grads):
+    """All parameters' gradients as one float64 host vector (sorted keys)."""
+    return np.concatenate([to_numpy(grads[k]).astype(np.float64).ravel() for k in sorted(grads)])
