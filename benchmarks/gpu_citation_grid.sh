@@ -3,7 +3,8 @@
 # (method, dataset, seed), PARALLEL at a time (default 12): the GPU code is
 # launch-bound, so separate processes keep it busy. Records go to
 # $W/citation-<dataset>-gpu/runs (default W=docs/records), resumed like any
-# grid; LIMIT seconds (default 330) bound the whole batch. Afterwards
+# grid; after LIMIT seconds (default 330) no new run starts (runs in flight
+# finish; each record is written atomically). Afterwards
 # `python -m problems.report $W/citation-cora-gpu` (any machine) prints the
 # tables. Run from the repository root on a machine with CuPy and a CUDA device.
 set -u
