@@ -43,10 +43,20 @@ def report(out, plots=True, write_to=None):
     if records and len(records) < total:
         print(f"note: {total - len(records)} runs have no record yet; the table shows the others")
     if records:
+        print(provenance(records))
+    if records:
         module = importlib.import_module(f"problems.{grid['experiment']}")
         reports = getattr(module, "REPORTS", {None: module.report})
         reports[grid.get("study")](records, write_to or out, plots)
     return len(records)
+
+
+def provenance(records):
+    """One line: the dates the runs started and the machines they ran on."""
+    days = sorted({r["started"][:10] for r in records})
+    machines = sorted({r["machine"] for r in records})
+    span = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+    return f"runs started {span}, on {'; '.join(machines)}"
 
 
 def tables_of(out):

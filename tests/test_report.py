@@ -23,6 +23,8 @@ def test_the_report_prints_the_programs_table(grid, capsys):
     assert report.main([str(out), "--no-plots"]) == 0
     printed = capsys.readouterr().out
     assert "4 of 4 runs recorded" in printed
+    machine, day = runner.provenance()["machine"], runner.read_records(out)[0]["started"][:10]
+    assert f"runs started {day}, on {machine}\n" in printed  # when and where, under the count
     for row in rows:
         assert f"| {row['method']} | {row['meta_first']:.4f} | {row['meta_last']:.4f} |" in printed
 
