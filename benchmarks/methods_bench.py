@@ -3,6 +3,8 @@ memory, and the ratio to the roofline of unavoidable products."""
 
 from __future__ import annotations
 
+import argparse
+
 import rbptk
 from problems.common import budget
 from rbptk.forward import as_input_fn
@@ -49,7 +51,7 @@ def gradient_call(case, method, K=None, T=None):
             case.loss_grad,
             method=method,
             steps=T,
-            **budget(method, K),
+            **budget(method, argparse.Namespace(truncate=K)),  # K: tbptt's or the solve's
             inputs=inputs,
             strict=False,
             seed=0,

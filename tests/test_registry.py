@@ -49,6 +49,22 @@ def test_front_door_and_benchmarks_use_the_registry_defaults(monkeypatch, method
     )
 
 
+@pytest.mark.parametrize("method", rbptk.PAPER_METHODS)
+def test_the_benchmarks_gradient_is_the_front_door_at_the_cases_budget(method):
+    from benchmarks.cases import Case
+    from benchmarks.methods_bench import gradient_call
+
+    model, params, h_star, g, _, _ = affine_problem(rho=0.5)
+    loss_grad = lambda h: (float(g @ h), g)  # noqa: E731
+    case = Case("affine", model, h_star, params, loss_grad, None, 6, 3, None, None)
+    K = {"bptt": {}, "tbptt": {"truncate": 3}}.get(method, {"maxiter": 3})
+    expected, _ = rbptk.gradient(model, h_star, params, loss_grad, method=method, steps=6,
+                                 strict=False, seed=0, **K)  # fmt: skip
+    grads, _ = gradient_call(case, method)()
+    for k in params:  # a budget other than K = 3 gives other gradients (rho = 0.5)
+        np.testing.assert_array_equal(grads[k], expected[k])
+
+
 def test_states_kept_follow_the_registry():
     from benchmarks.methods_bench import keep_for
 
