@@ -108,12 +108,16 @@ def test_spmm_matches_reference(dtype, n, d):
     "backend", ["numpy", pytest.param("cupy", marks=pytest.mark.gpu)]
 )  # numba kernels on NumPy arrays, ElementwiseKernels on CuPy arrays
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_gru_kernels_match_reference(backend, dtype):
+@pytest.mark.parametrize("n", [40, 9000])  # one thread, and rows in parallel blocks on the CPU
+def test_gru_kernels_match_reference(backend, dtype, n):
     from conftest import NAMESPACES
+
+    from rbptk.kernels.cpu import PARALLEL_GATE_WORK
 
     xp = NAMESPACES[backend]()
     rng = np.random.default_rng(0)
-    n, D = 40, 6
+    D = 6
+    assert (n * D >= PARALLEL_GATE_WORK) == (n > 40)
     gi, gh, dgi, dgh = (rng.standard_normal((n, 3 * D)).astype(dtype) for _ in range(4))
     b_ih, b_hh = (rng.standard_normal(3 * D).astype(dtype) for _ in range(2))
     h, v, u = (rng.standard_normal((n, D)).astype(dtype) for _ in range(3))
@@ -127,6 +131,8 @@ def test_gru_kernels_match_reference(backend, dtype):
     out = kernels.gru_forward(*(to_xp(xp, a) for a in (gi, gh, b_ih, b_hh, h)))
     for a, b in zip(out, ref, strict=True):
         close(a, b)
+    step = kernels.gru_forward(*(to_xp(xp, a) for a in (gi, gh, b_ih, b_hh, h)), keep=False)
+    np.testing.assert_array_equal(rbptk.to_numpy(step), rbptk.to_numpy(out[0]))  # h' alone
     _, r, z, c, ghn = ref
     cache = [to_xp(xp, a) for a in (h, r, z, c, ghn)]
     close(

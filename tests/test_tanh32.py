@@ -72,3 +72,23 @@ def test_the_loop_is_vectorised():
     asm = loop.inspect_asm(loop.signatures[0])
     assert re.search(r"vdivps\s+[^\n]*%[yz]mm", asm)
     assert len(re.findall(r"v(?:mul|add|fmadd\w*)ps\s+[^\n]*%[yz]mm", asm)) >= 8
+
+
+@pytest.mark.skipif("avx2" not in simd_flags(), reason="the CPU has no AVX2 (or no /proc/cpuinfo)")
+@pytest.mark.parametrize("name", ["_gates_step", "_gates_linearisation"])
+def test_the_float32_gru_gate_passes_are_vectorised(name):
+    """The GRU gate passes of the CPU kernels evaluate their tanh in SIMD: packed
+    divisions (the rational approximation) and no scalar libm tanhf call."""
+    from rbptk.kernels import cpu
+
+    kernel = numba.njit(error_model="numpy")(getattr(cpu, name))  # uncached, serial build
+    n, D = 8, 16
+    x3, x, b = (
+        np.zeros((n, 3 * D), np.float32),
+        np.zeros((n, D), np.float32),
+        np.zeros(3 * D, np.float32),
+    )
+    outs = [np.zeros_like(x) for _ in range(5 if name == "_gates_linearisation" else 1)]
+    kernel(x3, x3, b, b, x, *outs)
+    asm = kernel.inspect_asm(kernel.signatures[0])
+    assert re.search(r"vdivps\s+[^\n]*%[yz]mm", asm) and "tanhf" not in asm

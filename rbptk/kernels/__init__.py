@@ -80,10 +80,11 @@ def spmm(A, X):
     return _implementation("spmm", X)(A, X)
 
 
-def gru_forward(gi, gh, b_ih, b_hh, h):
+def gru_forward(gi, gh, b_ih, b_hh, h, keep=True):
     """GRU gates for node rows from the bias-free gate inputs gi = m W_ih^T,
-    gh = h W_hh^T: returns h', r, z, c, gh_n + b_hh_n (reference.gru_forward)."""
-    return _implementation("gru_forward", gi, gh, h)(gi, gh, b_ih, b_hh, h)
+    gh = h W_hh^T: returns h', r, z, c, gh_n + b_hh_n (reference.gru_forward),
+    or h' alone when not ``keep`` (a step; the CPU pass then writes only h')."""
+    return _implementation("gru_forward", gi, gh, h)(gi, gh, b_ih, b_hh, h, keep)
 
 
 def gru_jvp(dgi, dgh, v, h, r, z, c, ghn):

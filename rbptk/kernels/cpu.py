@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import types
 
 # numba's OpenMP workers must sleep, not spin, between kernels: on a few cores
 # their busy-waiting and OpenBLAS's starve each other (a GEMM followed by a
@@ -12,8 +14,24 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
+from numba.extending import overload  # noqa: E402
+
+from .tanh32 import tanh_scalar  # noqa: E402
 
 _TILE = 64
+
+
+def _build(f, parallel, **options):
+    """numba.njit(f) cached on disk as its own entry for each ``parallel``.
+
+    numba's cache keys a function by its qualified name and bytecode, not by
+    its compile flags, so a serial and a parallel build of one Python function
+    would load each other's machine code; a renamed copy per build keeps them
+    apart."""
+    suffix = "_parallel" if parallel else "_serial"
+    g = types.FunctionType(f.__code__, f.__globals__, f.__name__ + suffix, f.__defaults__)
+    g.__qualname__ = f.__qualname__ + suffix
+    return numba.njit(parallel=parallel, cache=True, **options)(g)
 
 
 @numba.njit(parallel=True, cache=True)
@@ -113,8 +131,8 @@ def _spmm_rows(indptr, indices, data, X, out):  # pragma: no cover - compiled be
                 out[i, j] += a * X[col, j]
 
 
-_spmm_parallel = numba.njit(parallel=True, cache=True)(_spmm_rows)
-_spmm_serial = numba.njit(cache=True)(_spmm_rows)  # prange runs as range
+_spmm_parallel = _build(_spmm_rows, True)
+_spmm_serial = _build(_spmm_rows, False)  # prange runs as range
 # Below about 1e6 multiply-adds, waking the sleeping workers costs more than the
 # second core saves (Cora, D = 64: serial 0.08 ms, parallel 0.2 ms; Pubmed,
 # D = 16: serial 0.49 ms, parallel 0.40 ms).
@@ -131,70 +149,88 @@ def spmm(A, X):
     return out
 
 
-# GRU gates: numba does the arithmetic in fused passes and NumPy the tanh in
-# place (NumPy's tanh runs in SIMD; numba calls scalar libm without SVML, and an
-# all-numba forward measured 4.8 ms against 0.9 ms for NumPy expressions on
-# Cora, D = 64). Gate blocks live in contiguous (n, D) arrays: NumPy's loops
-# over column-block views of an (n, 3D) array run row by row, 1.6x slower.
+# GRU gates in one pass over the rows: float32 through the vectorised tanh of
+# tanh32 (numba has no SVML; np.tanh inside numba is scalar libm), float64
+# through libm. A step writes h' alone; a linearisation also keeps r, z, c and
+# gh_n + b_hh_n. Rows go to threads in blocks above PARALLEL_GATE_WORK entries.
+_ROWS = 64
+# Below this many (n * D) entries one thread does the pass faster than two.
+PARALLEL_GATE_WORK = 50_000
 
 
-@numba.njit(cache=True)
-def _gru_gate_inputs(gi, gh, b_ih, b_hh, rz, ghn):  # pragma: no cover - compiled
-    n, D = ghn.shape
-    for i in range(n):
-        for j in range(D):
-            rz[0, i, j] = 0.5 * ((gi[i, j] + b_ih[j]) + (gh[i, j] + b_hh[j]))
-            k = D + j
-            rz[1, i, j] = 0.5 * ((gi[i, k] + b_ih[k]) + (gh[i, k] + b_hh[k]))
-            ghn[i, j] = gh[i, 2 * D + j] + b_hh[2 * D + j]
+def _gate_tanh(x):  # pragma: no cover - numba only
+    """tanh32's approximation for float32, libm's tanh for float64."""
 
 
-@numba.njit(cache=True)
-def _half_plus_half(x):  # pragma: no cover - compiled
-    flat = x.reshape(-1)
-    for k in range(flat.size):
-        flat[k] = 0.5 + 0.5 * flat[k]
+@overload(_gate_tanh)
+def _gate_tanh_for(x):  # pragma: no cover - compiled
+    if x == numba.types.float32:
+        return lambda x: tanh_scalar(x)
+    return lambda x: math.tanh(x)
 
 
-# Kept apart from _half_plus_half: fused, the pass ran 0.63 ms instead of
-# 0.09 + 0.25 ms on Pubmed (n = 19717, D = 16), the same on Cora.
-@numba.njit(cache=True)
-def _gru_candidate(r, gi, b_ih, ghn, c):  # pragma: no cover - compiled
-    n, D = c.shape
-    for i in range(n):
-        for j in range(D):
-            c[i, j] = gi[i, 2 * D + j] + b_ih[2 * D + j] + r[i, j] * ghn[i, j]
-
-
-@numba.njit(cache=True)
-def _gru_output(c, z, h, out):  # pragma: no cover - compiled
-    n, D = c.shape
-    for i in range(n):
-        for j in range(D):
-            out[i, j] = c[i, j] + z[i, j] * (h[i, j] - c[i, j])
-
-
-def gru_forward(gi, gh, b_ih, b_hh, h):
-    """GRU gates in four numba passes and two in-place tanh calls
-    (sigma(a) = (1 + tanh(a / 2)) / 2); see reference.gru_forward."""
+def _gates_linearisation(gi, gh, b_ih, b_hh, h, out, r, z, c, ghn):  # pragma: no cover
     n, D = h.shape
-    h = np.ascontiguousarray(h)
-    rz = np.empty((2, n, D), dtype=h.dtype)
-    ghn, c, out = (np.empty_like(h) for _ in range(3))
-    gi, gh = np.ascontiguousarray(gi), np.ascontiguousarray(gh)
-    _gru_gate_inputs(gi, gh, b_ih, b_hh, rz, ghn)
-    np.tanh(rz, out=rz)
-    _half_plus_half(rz)
-    _gru_candidate(rz[0], gi, b_ih, ghn, c)
-    np.tanh(c, out=c)
-    _gru_output(c, rz[1], h, out)
-    return out, rz[0], rz[1], c, ghn
+    half = h.dtype.type(0.5)
+    for block in numba.prange((n + _ROWS - 1) // _ROWS):
+        for i in range(block * _ROWS, min(n, block * _ROWS + _ROWS)):
+            for j in range(D):  # sigma(a) = (1 + tanh(a / 2)) / 2
+                a = (gi[i, j] + b_ih[j]) + (gh[i, j] + b_hh[j])
+                r[i, j] = half + half * _gate_tanh(half * a)
+            for j in range(D):
+                k = D + j
+                a = (gi[i, k] + b_ih[k]) + (gh[i, k] + b_hh[k])
+                z[i, j] = half + half * _gate_tanh(half * a)
+            for j in range(D):
+                k = 2 * D + j
+                g = gh[i, k] + b_hh[k]
+                cij = _gate_tanh(gi[i, k] + b_ih[k] + r[i, j] * g)
+                ghn[i, j], c[i, j] = g, cij
+                out[i, j] = cij + z[i, j] * (h[i, j] - cij)
 
 
-@numba.njit(cache=True)
-def _gru_jvp(dgi, dgh, v, h, r, z, c, ghn, out):  # pragma: no cover - compiled
+# h' alone, with r and z of one row in scratch: a third less memory traffic
+# than the linearisation's pass (one thread, loaded machine, Pubmed n = 19717,
+# D = 16: 0.64 against 0.85 ms).
+def _gates_step(gi, gh, b_ih, b_hh, h, out):  # pragma: no cover - compiled
+    n, D = h.shape
+    half = h.dtype.type(0.5)
+    for block in numba.prange((n + _ROWS - 1) // _ROWS):
+        rr, zz = np.empty(D, dtype=h.dtype), np.empty(D, dtype=h.dtype)
+        for i in range(block * _ROWS, min(n, block * _ROWS + _ROWS)):
+            for j in range(D):
+                a = (gi[i, j] + b_ih[j]) + (gh[i, j] + b_hh[j])
+                rr[j] = half + half * _gate_tanh(half * a)
+            for j in range(D):
+                k = D + j
+                a = (gi[i, k] + b_ih[k]) + (gh[i, k] + b_hh[k])
+                zz[j] = half + half * _gate_tanh(half * a)
+            for j in range(D):
+                k = 2 * D + j
+                cij = _gate_tanh(gi[i, k] + b_ih[k] + rr[j] * (gh[i, k] + b_hh[k]))
+                out[i, j] = cij + zz[j] * (h[i, j] - cij)
+
+
+_GATES = {
+    (keep, parallel): _build(f, parallel, error_model="numpy")
+    for keep, f in ((True, _gates_linearisation), (False, _gates_step))
+    for parallel in (False, True)
+}
+
+
+def gru_forward(gi, gh, b_ih, b_hh, h, keep=True):
+    """GRU gates in one fused pass (reference.gru_forward): (h', r, z, c,
+    gh_n + b_hh_n), or h' alone with ``keep=False``."""
+    dtype = np.result_type(gi, gh, h)
+    args = [np.ascontiguousarray(a, dtype=dtype) for a in (gi, gh, b_ih, b_hh, h)]
+    out = [np.empty(h.shape, dtype=dtype) for _ in range(5 if keep else 1)]
+    _GATES[(keep, h.size >= PARALLEL_GATE_WORK)](*args, *out)
+    return tuple(out) if keep else out[0]
+
+
+def _gru_jvp_rows(dgi, dgh, v, h, r, z, c, ghn, out):  # pragma: no cover - compiled
     n, D = out.shape
-    for i in range(n):
+    for i in numba.prange(n):
         for j in range(D):
             k, m = D + j, 2 * D + j
             dr = r[i, j] * (1 - r[i, j]) * (dgi[i, j] + dgh[i, j])
@@ -203,11 +239,31 @@ def _gru_jvp(dgi, dgh, v, h, r, z, c, ghn, out):  # pragma: no cover - compiled
             out[i, j] = (1 - z[i, j]) * dc + (h[i, j] - c[i, j]) * dz + z[i, j] * v[i, j]
 
 
+def _gru_vjp_rows(u, h, r, z, c, ghn, a_gi, a_gh):  # pragma: no cover - compiled
+    n, D = u.shape
+    for i in numba.prange(n):
+        for j in range(D):
+            ac = u[i, j] * (1 - z[i, j]) * (1 - c[i, j] * c[i, j])
+            ar = ac * ghn[i, j] * r[i, j] * (1 - r[i, j])
+            az = u[i, j] * (h[i, j] - c[i, j]) * z[i, j] * (1 - z[i, j])
+            a_gi[i, j] = ar
+            a_gi[i, D + j] = az
+            a_gi[i, 2 * D + j] = ac
+            a_gh[i, j] = ar
+            a_gh[i, D + j] = az
+            a_gh[i, 2 * D + j] = ac * r[i, j]
+
+
+# Serial and row-parallel builds of each pass, chosen by size like the gates.
+_GRU_JVP = {p: _build(_gru_jvp_rows, p) for p in (False, True)}
+_GRU_VJP = {p: _build(_gru_vjp_rows, p) for p in (False, True)}
+
+
 def gru_jvp(dgi, dgh, v, h, r, z, c, ghn):
     """Tangent of the GRU output in one fused pass (see reference.gru_jvp)."""
     out = np.empty(v.shape, dtype=np.result_type(v, h))
     args = (dgi, dgh, v, h, r, z, c, ghn)
-    _gru_jvp(*(np.ascontiguousarray(a) for a in args), out)
+    _GRU_JVP[v.size >= PARALLEL_GATE_WORK](*(np.ascontiguousarray(a) for a in args), out)
     return out
 
 
@@ -233,5 +289,5 @@ def gru_vjp(u, h, r, z, c, ghn):
     dtype = np.result_type(u, h)
     a_gi, a_gh = np.empty((n, 3 * D), dtype=dtype), np.empty((n, 3 * D), dtype=dtype)
     args = (u, h, r, z, c, ghn)
-    _gru_vjp(*(np.ascontiguousarray(a) for a in args), a_gi, a_gh)
+    _GRU_VJP[u.size >= PARALLEL_GATE_WORK](*(np.ascontiguousarray(a) for a in args), a_gi, a_gh)
     return a_gi, a_gh

@@ -68,7 +68,7 @@ def _thirds(a, D):
     return a[:, :D], a[:, D : 2 * D], a[:, 2 * D :]
 
 
-def gru_forward(gi, gh, b_ih, b_hh, h):
+def gru_forward(gi, gh, b_ih, b_hh, h, keep=True):
     """Fused GRU gates as one ElementwiseKernel after the bias adds (see
     reference.gru_forward)."""
     import cupy
@@ -93,7 +93,7 @@ def gru_forward(gi, gh, b_ih, b_hh, h):
     out = cupy.empty(h.shape, dtype=h.dtype, order="F")
     r, z, c = (cupy.empty_like(h) for _ in range(3))
     k(*_thirds(gi, D), *_thirds(gh, D), h, out, r, z, c)
-    return out, r, z, c, gh[:, 2 * D :]
+    return (out, r, z, c, gh[:, 2 * D :]) if keep else out
 
 
 def gru_jvp(dgi, dgh, v, h, r, z, c, ghn):

@@ -60,7 +60,7 @@ def _sigmoid(xp, a):
     return 0.5 + 0.5 * xp.tanh(0.5 * a)
 
 
-def gru_forward(gi, gh, b_ih, b_hh, h):
+def gru_forward(gi, gh, b_ih, b_hh, h, keep=True):
     """GRU gates in PyTorch's GRUCell convention, for rows of nodes.
 
     gi = m W_ih^T and gh = h W_hh^T, both (n, 3D) ordered [r | z | n], biases
@@ -68,7 +68,7 @@ def gru_forward(gi, gh, b_ih, b_hh, h):
         r = sigma(gi_r + b_ih_r + gh_r + b_hh_r),  z likewise,
         gh_n' = gh_n + b_hh_n,  c = tanh(gi_n + b_ih_n + r * gh_n'),
         h' = (1 - z) * c + z * h.
-    Returns h', r, z, c, gh_n' (each (n, D)).
+    Returns h', r, z, c, gh_n' (each (n, D)), or h' alone when not ``keep``.
     """
     xp = get_namespace(gi, gh, h)
     D = h.shape[1]
@@ -77,7 +77,8 @@ def gru_forward(gi, gh, b_ih, b_hh, h):
     z = _sigmoid(xp, gi[:, D : 2 * D] + gh[:, D : 2 * D])
     ghn = gh[:, 2 * D :]
     c = xp.tanh(gi[:, 2 * D :] + r * ghn)
-    return (1 - z) * c + z * h, r, z, c, ghn
+    out = (1 - z) * c + z * h
+    return (out, r, z, c, ghn) if keep else out
 
 
 def gru_jvp(dgi, dgh, v, h, r, z, c, ghn):

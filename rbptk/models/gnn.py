@@ -93,16 +93,17 @@ class GRUGraphNet:
         if tuple(h.shape) != (self.n, D):
             raise ValueError(f"state h must have shape {(self.n, D)}, got {tuple(h.shape)}")
 
-    def _gates(self, h, params):
-        """m = A h and the GRU gates: (m, (h', r, z, c, gh_n + b_hh_n))."""
+    def _gates(self, h, params, keep=True):
+        """m = A h and the GRU gates: (m, (h', r, z, c, gh_n + b_hh_n)), or
+        (m, h') when not ``keep``."""
         A, _ = self.graph(get_namespace(h), h.dtype)
         m = kernels.spmm(A, h)
         gi, gh = m @ params["W_ih"].T, h @ params["W_hh"].T
-        return m, kernels.gru_forward(gi, gh, params["b_ih"], params["b_hh"], h)
+        return m, kernels.gru_forward(gi, gh, params["b_ih"], params["b_hh"], h, keep)
 
     def step(self, h, params, x=None):
         """GRU(A h, h)."""
-        return self._gates(h, params)[1][0]
+        return self._gates(h, params, keep=False)[1]
 
     def linearize(self, h, params, x=None):
         """Linearisation at h, caching m = A h and the gates r, z, c and gh_n."""
