@@ -1,5 +1,13 @@
-"""The benchmark problems at the paper's sizes, each with its bare products
-(the unavoidable matrix products, for the roofline)."""
+"""The benchmark problems at the paper's sizes, each with the passes its
+products are made of (for the roofline).
+
+A gradient's roofline sums, over the passes it runs, each pass's floor:
+max(flops / GEMM rate, bytes moved / copy bandwidth). For a BLAS product the
+GEMM rate is that of the same product at the same shapes, timed bare in the
+same run (the library call is the floor rbptk builds on); for a sparse or
+elementwise pass it is the bytes the pass must move (every array it reads or
+writes once; CSR structure once, each gathered row once) over the measured
+copy bandwidth. The passes are those of rbptk's implementation on the CPU."""
 
 from __future__ import annotations
 
@@ -12,10 +20,21 @@ from rbptk.models import MLP, GRUGraphNet, HopfieldNet, SGDMomentumStep, Softmax
 
 
 @dataclass
+class Pass:
+    """One pass of a product: a BLAS call (``gemm``, a no-argument callable,
+    timed bare) or a sparse / elementwise pass moving ``bytes`` bytes."""
+
+    name: str
+    gemm: object = None
+    bytes: int = 0
+
+
+@dataclass
 class Case:
-    """One model at one size: everything rbptk.gradient needs, plus the bare
-    products of one step (``bare_step``) and of one parameter gradient
-    (``bare_param``), each a no-argument callable."""
+    """One model at one size: everything rbptk.gradient needs, plus the passes
+    of one step, of one adjoint product (vjp or jvp) and of one parameter
+    gradient: ``passes = {"step": [...], "adjoint": [...], "param": [...]}``;
+    ``"adjoint": None`` where the product is timed whole instead (MLP-SGD)."""
 
     name: str
     dynamics: object
@@ -25,8 +44,7 @@ class Case:
     inputs: object
     T: int
     K: int
-    bare_step: object
-    bare_param: object
+    passes: dict
     extra: dict = field(default_factory=dict)
 
 
@@ -44,18 +62,16 @@ def hopfield(dtype=np.float32):
     x = rbptk.asarray(clean_images()[:, 0].astype(dtype))
     W = net.prepare({"P": P})["W"]
     s = W[:, 0] * 0 + 0.5
+    N, f = net.N, np.dtype(dtype).itemsize
+    passes = {  # W s (a GEMV); sigma and its derivative over N; the rank-2 outer product
+        "step": [Pass("W s", gemm=lambda: W @ s), Pass("sigma(b h)", bytes=2 * N * f)],
+        "adjoint": [Pass("W (s' u)", gemm=lambda: W @ s), Pass("s' u", bytes=3 * N * f)],
+        "param": [Pass("mu s^T + s mu^T", gemm=lambda: W[:, :2] @ W[:2, :])],
+    }
     return Case(
-        "hopfield",
-        net,
-        net.initial_state(x),
-        {"P": P},
-        l1_loss_grad(net, x),
-        lambda t: x,
-        50,
-        20,
-        bare_step=lambda: W @ s,
-        bare_param=lambda: W[:, :2] @ W[:2, :],
-    )
+        "hopfield", net, net.initial_state(x), {"P": P}, l1_loss_grad(net, x), lambda t: x,
+        50, 20, passes,
+    )  # fmt: skip
 
 
 def gnn(dataset, dtype=np.float32, weight_scale=1.0):
@@ -79,13 +95,6 @@ def gnn(dataset, dtype=np.float32, weight_scale=1.0):
     h0 = rbptk.asarray(features.astype(dtype))
     y = rbptk.asarray(labels)
     train = rbptk.asarray(random_split(len(labels), 0)[0])
-    xp = rbptk.get_namespace(h0)
-    Ad, _ = net.graph(xp, h0.dtype)
-    W = params["W_ih"]
-
-    def bare_step():  # SpMM + the two gate GEMMs
-        return rbptk.kernels.spmm(Ad, h0) @ W.T, h0 @ W.T
-
     suffix = "" if weight_scale == 1.0 else "-contractive"
     return Case(
         f"gnn-{dataset}{suffix}",
@@ -96,8 +105,7 @@ def gnn(dataset, dtype=np.float32, weight_scale=1.0):
         None,
         100,
         5,
-        bare_step=bare_step,
-        bare_param=lambda: (h0.T @ h0, h0.T @ h0),
+        gnn_passes(net, h0, params),
         extra={
             "A": A,
             "labels": labels,
@@ -105,6 +113,41 @@ def gnn(dataset, dtype=np.float32, weight_scale=1.0):
             "readout": {k: rbptk.to_numpy(v) for k, v in out.items()},
         },
     )
+
+
+def gnn_passes(net, h, params):
+    """The GRU graph network's passes (float32 or float64, n nodes, D dims):
+    a step is the SpMM m = A h, the GEMMs m W_ih^T and h W_hh^T, and the gate
+    pass (reads gi, gh, h, writes h'); an adjoint product the gate-cotangent
+    pass (reads u, h, r, z, c, gh_n, writes a_gi, a_gh), the GEMMs a_gh W_hh
+    and a_gi W_ih, the SpMM with A^T and u * z added; a parameter gradient the
+    GEMMs a_gi^T m and a_gh^T h and the bias sums."""
+    A, AT = net.graph(rbptk.get_namespace(h), h.dtype)
+    n, D = h.shape
+    f = h.dtype.itemsize
+    spmm_bytes = 4 * (n + 1) + (4 + f) * A.nnz + 2 * n * D * f  # CSR, h once, m once
+    W_ih, W_hh = params["W_ih"], params["W_hh"]
+    a = h @ W_ih.T  # an (n, 3D) operand for the adjoint GEMMs
+    return {
+        "step": [
+            Pass("A h", bytes=spmm_bytes),
+            Pass("m W_ih^T", gemm=lambda: h @ W_ih.T),
+            Pass("h W_hh^T", gemm=lambda: h @ W_hh.T),
+            Pass("gates", bytes=8 * n * D * f),
+        ],
+        "adjoint": [
+            Pass("gate cotangents", bytes=12 * n * D * f),
+            Pass("a_gh W_hh", gemm=lambda: a @ W_hh),
+            Pass("a_gi W_ih", gemm=lambda: a @ W_ih),
+            Pass("A^T (a_gi W_ih)", bytes=spmm_bytes),
+            Pass("+ u z", bytes=4 * n * D * f),
+        ],
+        "param": [
+            Pass("a_gi^T m", gemm=lambda: a.T @ h),
+            Pass("a_gh^T h", gemm=lambda: a.T @ h),
+            Pass("bias sums", bytes=6 * n * D * f),
+        ],
+    }
 
 
 def mlp_sgd(dtype=np.float64, n_train=10_000, full_last=True):
@@ -141,8 +184,11 @@ def mlp_sgd(dtype=np.float64, n_train=10_000, full_last=True):
         make_inputs((X, Y), schedule, False),
         100,
         50,
-        bare_step=lambda: mlp.grad(w, Xb, Yb),
-        bare_param=lambda: None,
+        {  # no pass model for the HVPs: "adjoint" None times the product itself
+            "step": [Pass("minibatch gradient", gemm=lambda: mlp.grad(w, Xb, Yb))],
+            "adjoint": None,
+            "param": [],
+        },
         extra=extra,
     )
 

@@ -4,13 +4,14 @@ memory, and the ratio to the roofline of unavoidable products."""
 from __future__ import annotations
 
 import argparse
+import functools
 
 import rbptk
 from problems.common import budget
 from rbptk.forward import as_input_fn
 from rbptk.registry import spec
 
-from .timing import measure, peak_bytes
+from .timing import copy_bandwidth, measure, peak_bytes
 
 
 def keep_for(method, K, T):
@@ -60,6 +61,20 @@ def gradient_call(case, method, K=None, T=None):
     return total
 
 
+def pass_floor(passes, repeats=5, gpu=False):
+    """Seconds: the sum over ``passes`` (benchmarks.cases.Pass) of each pass's
+    floor, a BLAS call's bare time or its bytes over the bandwidth of a copy
+    moving as many bytes (so a pass whose arrays fit in cache is held to the
+    cache's bandwidth, not to memory's)."""
+    bare = [measure(p.gemm, repeats, gpu=gpu)["median"] for p in passes if p.gemm]
+    return sum(bare) + sum(p.bytes / _bandwidth(gpu, p.bytes) for p in passes if not p.gemm)
+
+
+@functools.cache
+def _bandwidth(gpu, n_bytes):
+    return copy_bandwidth(gpu, n_bytes=max(n_bytes // 2, 4096), repeats=20)
+
+
 def bench_method(case, method, K=None, T=None, repeats=5, gpu=False, forward_phase=True):
     """One row: times (median/min/max), peak bytes, products and roofline ratio.
     ``forward_phase=False`` skips timing the forward pass on its own (the sweep,
@@ -84,15 +99,16 @@ def bench_method(case, method, K=None, T=None, repeats=5, gpu=False, forward_pha
     t_back, t_total = (measure(f, repeats, gpu=gpu) for f in (back, total))
     peak = peak_bytes(total, gpu=gpu)
     _, info = total()
-    x_last = as_input_fn(inputs)(T - 1)
-    lin = case.dynamics.linearize(case.h0, params, x_last)
-    t_adj = measure(lambda: lin.vjp(g), repeats, gpu=gpu)["median"]
-    t_step = measure(case.bare_step, repeats, gpu=gpu)["median"]
-    t_param = measure(case.bare_param, repeats, gpu=gpu)["median"]
+    floor = {ph: pass_floor(p, repeats, gpu) for ph, p in case.passes.items() if p is not None}
+    if case.passes["adjoint"] is None:  # no pass model: the product itself, as the method uses it
+        lin = case.dynamics.linearize(case.h0, params, as_input_fn(inputs)(T - 1))
+        floor["adjoint"] = measure(lambda: lin.vjp(g), repeats, gpu=gpu)["median"]
     n_param = {"bptt": T, "tbptt": K}.get(method, 1)
     if hasattr(case.dynamics, "vjp_params_sum"):  # BPTT's products summed in one GEMM
         n_param = 1
-    roofline = T * t_step + (info.n_vjp + info.n_jvp) * t_adj + n_param * t_param
+    roofline = (
+        T * floor["step"] + (info.n_vjp + info.n_jvp) * floor["adjoint"] + n_param * floor["param"]
+    )
     return {
         "case": case.name,
         "method": method,

@@ -31,6 +31,21 @@ def measure(fn, repeats=5, warmup=1, gpu=False):
     return {"median": float(np.median(times)), "min": float(min(times)), "max": float(max(times))}
 
 
+def copy_bandwidth(gpu=False, n_bytes=256 * 2**20, repeats=5):
+    """Bytes per second of a copy of ``n_bytes`` (read + write counted), in host
+    memory or, with ``gpu``, in device memory: the bandwidth floor of the
+    roofline (at the default size, memory's; at a pass's own size, that of
+    the level of cache it fits in)."""
+    if gpu:
+        import cupy as xp
+    else:
+        xp = np
+    src = xp.ones(n_bytes // 8)
+    dst = xp.empty_like(src)
+    t = measure(lambda: xp.copyto(dst, src), repeats, gpu=gpu)["median"]
+    return 2 * src.nbytes / t
+
+
 def peak_bytes(fn, gpu=False):
     """Peak extra memory of one ``fn()`` call (tracemalloc or the CuPy pool)."""
     with peak_memory(gpu=gpu) as peak:
