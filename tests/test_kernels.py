@@ -148,3 +148,18 @@ def test_gru_kernels_match_reference(backend, dtype, n):
     if backend == "cupy":
         A = random_graph(n).astype(dtype)
         close(kernels.spmm(csr_on_gpu(xp, A), xp.asarray(h)), A @ h)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [40, 9000])  # one thread, and blocks in parallel
+def test_damped_tanh_matches_reference(dtype, n):
+    from rbptk.kernels.cpu import PARALLEL_GATE_WORK
+
+    rng = np.random.default_rng(2)
+    a, b, h = (3 * rng.standard_normal((n, 6)).astype(dtype) for _ in range(3))
+    z = rng.uniform(0.5, 1, (n, 6)).astype(dtype)
+    assert (a.size >= PARALLEL_GATE_WORK) == (n > 40)
+    out = kernels.damped_tanh(a, b, z, h)
+    assert out.dtype == dtype
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-13, "atol": 1e-15}
+    np.testing.assert_allclose(out, reference.damped_tanh(a, b, z, h), **tol)

@@ -10,6 +10,7 @@ from . import reference
 
 __all__ = [
     "adam_update",
+    "damped_tanh",
     "diff_norm",
     "gru_forward",
     "gru_jvp",
@@ -78,6 +79,12 @@ def spmm(A, X):
     """A @ X: A sparse CSR (n, n') matching X's backend (scipy for NumPy, cupyx
     for CuPy), X dense (n', d)."""
     return _implementation("spmm", X)(A, X)
+
+
+def damped_tanh(a, b, z, h):
+    """h + z (tanh(a + b) - h), elementwise, arrays of one shape (one pass on the
+    CPU; reference.damped_tanh)."""
+    return _implementation("damped_tanh", a, b, z, h)(a, b, z, h)
 
 
 def gru_forward(gi, gh, b_ih, b_hh, h, keep=True):

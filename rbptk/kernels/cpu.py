@@ -228,6 +228,23 @@ def gru_forward(gi, gh, b_ih, b_hh, h, keep=True):
     return tuple(out) if keep else out[0]
 
 
+def _damped_tanh(a, b, z, h, out):  # pragma: no cover - compiled
+    for k in numba.prange(out.size):
+        out[k] = h[k] + z[k] * (_gate_tanh(a[k] + b[k]) - h[k])
+
+
+_DAMPED_TANH = {p: _build(_damped_tanh, p, error_model="numpy") for p in (False, True)}
+
+
+def damped_tanh(a, b, z, h):
+    """h + z (tanh(a + b) - h) in one pass (see reference.damped_tanh)."""
+    dtype = np.result_type(a, b, z, h)
+    args = [np.ascontiguousarray(x, dtype=dtype).reshape(-1) for x in (a, b, z, h)]
+    out = np.empty(h.shape, dtype=dtype)
+    _DAMPED_TANH[h.size >= PARALLEL_GATE_WORK](*args, out.reshape(-1))
+    return out
+
+
 def _gru_jvp_rows(dgi, dgh, v, h, r, z, c, ghn, out):  # pragma: no cover - compiled
     n, D = out.shape
     for i in numba.prange(n):

@@ -81,6 +81,13 @@ def gru_forward(gi, gh, b_ih, b_hh, h, keep=True):
     return (out, r, z, c, ghn) if keep else out
 
 
+def damped_tanh(a, b, z, h):
+    """h + z (tanh(a + b) - h), elementwise (all of one shape): the update of
+    the contractive GNN, h' = (1 - z) h + z tanh(Ahat h U + X W_x + b)."""
+    xp = get_namespace(a, b, z, h)
+    return h + z * (xp.tanh(a + b) - h)
+
+
 def gru_jvp(dgi, dgh, v, h, r, z, c, ghn):
     """Tangent of h' for tangents dgi, dgh of the gate inputs and v of h.
 

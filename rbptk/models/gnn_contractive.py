@@ -166,8 +166,8 @@ class ContractiveGraphNet:
     def step(self, h, params, x=None):
         """h' = (1 - z) h + z tanh(Ahat h U + X W_x + b)."""
         p = self.prepare(params)
-        _, c = self._candidate(h, p)
-        return h + p["z"] * (c - h)
+        Ahat = self.arrays(get_namespace(h), h.dtype)[0]
+        return kernels.damped_tanh(kernels.spmm(Ahat, h) @ p["U"], p["XW"], p["z"], h)
 
     def linearize(self, h, params, x=None):
         """Linearisation at h, caching m = Ahat h and c."""
