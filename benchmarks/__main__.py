@@ -81,7 +81,9 @@ def main(argv=None):
         results["sweep"] = rows
         print("\n" + sweep_table(rows))
     if "kernels" in sections and not gpu:
-        rows = [r for c in built.values() if "A" in c.extra for r in kernels_bench.gnn_rows(c)]
+        gnn = [c for c in built.values() if "A" in c.extra]
+        rows = [r for c in gnn for r in kernels_bench.gnn_rows(c, args.repeats)]
+        rows += [r for c in gnn for r in kernels_bench.parallel_rows(c)]
         bandwidth = copy_bandwidth()
         results["kernels"] = {"rows": rows, "copy_GBps": bandwidth / 1e9}
         print(f"\nmemory copy bandwidth {bandwidth / 1e9:.1f} GB/s\n" + kernel_table(rows))

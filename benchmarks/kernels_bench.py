@@ -14,7 +14,7 @@ from rbptk import kernels
 from rbptk.kernels import reference
 from rbptk.kernels.tanh32 import tanh32
 
-from .timing import copy_bandwidth, measure
+from .timing import copy_bandwidth, measure, measure_interleaved
 
 
 def _row(kernel, ours, library, moved, repeats):
@@ -28,6 +28,45 @@ def _row(kernel, ours, library, moved, repeats):
         "GBps": moved / t_ours["median"] / 1e9,
         "of_copy": moved / t_ours["median"] / bandwidth,
     }
+
+
+def parallel_rows(case, repeats=20):
+    """The serial and the parallel build of the gate step pass, the
+    gate-cotangent pass and the SpMM at the case's sizes, 2 threads: where
+    PARALLEL_GATE_WORK, PARALLEL_PRODUCT_WORK and PARALLEL_SPMM_WORK should lie
+    ("numba ms": serial, "library ms": parallel)."""
+    from rbptk.kernels import cpu
+
+    A = case.extra["A"].astype(np.float32).tocsr()
+    n, D = case.h0.shape
+    rng = np.random.default_rng(0)
+    h, out = rng.standard_normal((n, D)).astype(np.float32), np.empty((n, D), np.float32)
+    gi, gh = (rng.standard_normal((n, 3 * D)).astype(np.float32) for _ in range(2))
+    b = np.zeros(3 * D, np.float32)
+    gates = [lambda p=p: cpu._GATES[(False, p)](gi, gh, b, b, h, out) for p in (False, True)]
+    spmm = [lambda k=k: k(A.indptr, A.indices, A.data, h, out)
+            for k in (cpu._spmm_serial, cpu._spmm_parallel)]  # fmt: skip
+    r, z, c, ghn = (rng.uniform(0, 1, (n, D)).astype(np.float32) for _ in range(4))
+    a_gi, a_gh = np.empty_like(gi), np.empty_like(gh)
+    vjp = [lambda p=p: cpu._GRU_VJP[p](h, h, r, z, c, ghn, a_gi, a_gh) for p in (False, True)]
+    rows = []
+    for what, (serial, parallel), work in (
+        ("gates", gates, n * D),
+        ("gate cotangents", vjp, n * D),
+        ("spmm", spmm, A.nnz * D),
+    ):
+        t_serial, t_parallel = measure_interleaved([serial, parallel], repeats)
+        rows.append(
+            {
+                "kernel": f"{what} serial/parallel, {case.name} (work {work})",
+                "numba": t_serial,
+                "scipy": t_parallel,
+                "speedup": t_serial["median"] / t_parallel["median"],
+                "GBps": float("nan"),
+                "of_copy": float("nan"),
+            }
+        )
+    return rows
 
 
 def gnn_rows(case, repeats=5):

@@ -31,6 +31,26 @@ def measure(fn, repeats=5, warmup=1, gpu=False):
     return {"median": float(np.median(times)), "min": float(min(times)), "max": float(max(times))}
 
 
+def measure_interleaved(fns, repeats=5, warmup=1, gpu=False):
+    """Like :func:`measure` for several callables, run in turn within each
+    repeat (f, g, f, g, ...), so that a slow phase of a shared machine hits
+    all of them alike; returns one timing dict per callable."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    _sync(gpu)
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, t in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            _sync(gpu)
+            t.append(time.perf_counter() - start)
+    return [
+        {"median": float(np.median(t)), "min": float(min(t)), "max": float(max(t))} for t in times
+    ]
+
+
 def copy_bandwidth(gpu=False, n_bytes=256 * 2**20, repeats=5):
     """Bytes per second of a copy of ``n_bytes`` (read + write counted), in host
     memory or, with ``gpu``, in device memory: the bandwidth floor of the

@@ -108,7 +108,7 @@ def test_spmm_matches_reference(dtype, n, d):
     "backend", ["numpy", pytest.param("cupy", marks=pytest.mark.gpu)]
 )  # numba kernels on NumPy arrays, ElementwiseKernels on CuPy arrays
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [40, 9000])  # one thread, and rows in parallel blocks on the CPU
+@pytest.mark.parametrize("n", [40, 40000])  # one thread, and rows in parallel blocks on the CPU
 def test_gru_kernels_match_reference(backend, dtype, n):
     from conftest import NAMESPACES
 
@@ -151,7 +151,7 @@ def test_gru_kernels_match_reference(backend, dtype, n):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [40, 9000])  # one thread, and blocks in parallel
+@pytest.mark.parametrize("n", [40, 40000])  # one thread, and blocks in parallel
 def test_damped_tanh_matches_reference(dtype, n):
     from rbptk.kernels.cpu import PARALLEL_GATE_WORK
 

@@ -12,8 +12,8 @@ import numpy as np
 import rbptk
 from problems import common
 
-from ..methods_bench import bench_method, gradient_call
-from ..timing import measure, ms, rss_peak_bytes
+from ..methods_bench import gradient_call
+from ..timing import measure_interleaved, ms, peak_bytes, rss_peak_bytes
 
 PEER_METHODS = ("bptt", "tbptt", "neumann")
 PEER_CASES = ("hopfield", "gnn-cora", "gnn-pubmed")
@@ -56,17 +56,16 @@ def run(built, repeats, gpu):
         case = built[name]
         data = case_data(case)
         for method in PEER_METHODS:
-            ours = bench_method(case, method, repeats=repeats, gpu=gpu)
             ours_once = gradient_call(case, method)
             ref = _flat({k: rbptk.to_numpy(v) for k, v in ours_once()[0].items()})
-            ours_mem = ours["peak_bytes"] if gpu else rss_peak_bytes(ours_once)
+            ours_mem = peak_bytes(ours_once, gpu=True) if gpu else rss_peak_bytes(ours_once)
             for peer in peers:
                 fn = peer.gradient(name, data, method, case.T, case.K, "cuda" if gpu else "cpu")
 
                 def synced(fn=fn, peer=peer):
                     return peer.finish(fn())
 
-                t = measure(synced, repeats)
+                ours_t, t = measure_interleaved([ours_once, synced], repeats, gpu=gpu)
                 mem = peer.device_peak_bytes(synced) if gpu else rss_peak_bytes(synced)
                 got = _flat(peer.to_numpy(synced()))
                 rows.append(
@@ -74,9 +73,9 @@ def run(built, repeats, gpu):
                         "case": name,
                         "method": method,
                         "peer": peer.NAME + ("-cuda" if gpu else ""),
-                        "rbptk": ours["total"],
+                        "rbptk": ours_t,
                         "peer_time": t,
-                        "time_ratio": ours["total"]["median"] / t["median"],
+                        "time_ratio": ours_t["median"] / t["median"],
                         "rbptk_mb": ours_mem / 2**20,
                         "peer_mb": mem / 2**20,
                         "mem_ratio": ours_mem / max(mem, 1),
@@ -84,7 +83,7 @@ def run(built, repeats, gpu):
                     }
                 )
                 print(
-                    f"{name:10s} {method:8s} {rows[-1]['peer']:6s} rbptk {ms(ours['total'])} ms, "
+                    f"{name:10s} {method:8s} {rows[-1]['peer']:6s} rbptk {ms(ours_t)} ms, "
                     f"peer {ms(t)} ms, grad diff {rows[-1]['grad_rel_diff']:.1e}",
                     flush=True,
                 )

@@ -154,8 +154,11 @@ def spmm(A, X):
 # through libm. A step writes h' alone; a linearisation also keeps r, z, c and
 # gh_n + b_hh_n. Rows go to threads in blocks above PARALLEL_GATE_WORK entries.
 _ROWS = 64
-# Below this many (n * D) entries one thread does the pass faster than two.
-PARALLEL_GATE_WORK = 50_000
+# Below this many (n * D) entries one thread does a pass faster than two: the
+# step's pass on 2 cores took 260 us serial against 289 us parallel at
+# 2708 x 64 (Cora) and 648 against 523 us at 19717 x 16 (Pubmed), 2026-12-04
+# (`python -m benchmarks --only kernels`, rows "serial/parallel").
+PARALLEL_GATE_WORK = 200_000
 
 
 def _gate_tanh(x):  # pragma: no cover - numba only
@@ -271,7 +274,11 @@ def _gru_vjp_rows(u, h, r, z, c, ghn, a_gi, a_gh):  # pragma: no cover - compile
             a_gh[i, 2 * D + j] = ac * r[i, j]
 
 
-# Serial and row-parallel builds of each pass, chosen by size like the gates.
+# Serial and row-parallel builds of each pass. These go parallel from a smaller
+# size than the gates: the gate-cotangent pass took 1.0 ms serial against
+# 0.2 ms parallel on Cora (2708 x 64), 2 cores, 2026-12-04 (`python -m
+# benchmarks --only kernels`, the "gate cotangents" row with each threshold).
+PARALLEL_PRODUCT_WORK = 50_000
 _GRU_JVP = {p: _build(_gru_jvp_rows, p) for p in (False, True)}
 _GRU_VJP = {p: _build(_gru_vjp_rows, p) for p in (False, True)}
 
@@ -280,7 +287,7 @@ def gru_jvp(dgi, dgh, v, h, r, z, c, ghn):
     """Tangent of the GRU output in one fused pass (see reference.gru_jvp)."""
     out = np.empty(v.shape, dtype=np.result_type(v, h))
     args = (dgi, dgh, v, h, r, z, c, ghn)
-    _GRU_JVP[v.size >= PARALLEL_GATE_WORK](*(np.ascontiguousarray(a) for a in args), out)
+    _GRU_JVP[v.size >= PARALLEL_PRODUCT_WORK](*(np.ascontiguousarray(a) for a in args), out)
     return out
 
 
@@ -306,5 +313,5 @@ def gru_vjp(u, h, r, z, c, ghn):
     dtype = np.result_type(u, h)
     a_gi, a_gh = np.empty((n, 3 * D), dtype=dtype), np.empty((n, 3 * D), dtype=dtype)
     args = (u, h, r, z, c, ghn)
-    _GRU_VJP[u.size >= PARALLEL_GATE_WORK](*(np.ascontiguousarray(a) for a in args), a_gi, a_gh)
+    _GRU_VJP[u.size >= PARALLEL_PRODUCT_WORK](*(np.ascontiguousarray(a) for a in args), a_gi, a_gh)
     return a_gi, a_gh
