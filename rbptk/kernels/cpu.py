@@ -154,10 +154,13 @@ def spmm(A, X):
 # through libm. A step writes h' alone; a linearisation also keeps r, z, c and
 # gh_n + b_hh_n. Rows go to threads in blocks above PARALLEL_GATE_WORK entries.
 _ROWS = 64
-# Below this many (n * D) entries one thread does a pass faster than two: the
-# step's pass on 2 cores took 260 us serial against 289 us parallel at
-# 2708 x 64 (Cora) and 648 against 523 us at 19717 x 16 (Pubmed), 2026-12-04
-# (`python -m benchmarks --only kernels`, rows "serial/parallel").
+# From this many (n * D) entries the gate passes run in parallel. Measured on 2
+# cores, 2026-12-04: alone, the step's pass took 0.7 ms serial against 0.3 ms
+# parallel at Pubmed's 19717 x 16 and 0.3 against 0.2 ms at Cora's 2708 x 64
+# (`python -m benchmarks --only kernels`, the "serial/parallel" rows), but
+# inside Cora's forward pass, right after OpenBLAS's GEMMs, the two builds gave
+# the same 100-step time (138.7 ms each, medians of 16 interleaved rounds), so
+# Cora's size stays serial.
 PARALLEL_GATE_WORK = 200_000
 
 
