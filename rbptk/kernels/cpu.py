@@ -278,9 +278,9 @@ def _gru_vjp_rows(u, h, r, z, c, ghn, a_gi, a_gh):  # pragma: no cover - compile
 
 
 # Serial and row-parallel builds of each pass. These go parallel from a smaller
-# size than the gates: the gate-cotangent pass took 1.0 ms serial against
-# 0.2 ms parallel on Cora (2708 x 64), 2 cores, 2026-12-04 (`python -m
-# benchmarks --only kernels`, the "gate cotangents" row with each threshold).
+# size than the gates: the gate-cotangent pass took 0.5 ms serial against
+# 0.1 ms parallel at Cora's 2708 x 64, 2 cores, 2026-12-04 (`python -m
+# benchmarks --only kernels`, the "serial/parallel" rows).
 PARALLEL_PRODUCT_WORK = 50_000
 _GRU_JVP = {p: _build(_gru_jvp_rows, p) for p in (False, True)}
 _GRU_VJP = {p: _build(_gru_vjp_rows, p) for p in (False, True)}
