@@ -56,7 +56,7 @@ def test_the_benchmarks_gradient_is_the_front_door_at_the_cases_budget(method):
 
     model, params, h_star, g, _, _ = affine_problem(rho=0.5)
     loss_grad = lambda h: (float(g @ h), g)  # noqa: E731
-    case = Case("affine", model, h_star, params, loss_grad, None, 6, 3, None, None)
+    case = Case("affine", model, h_star, params, loss_grad, None, 6, 3, passes={})
     K = {"bptt": {}, "tbptt": {"truncate": 3}}.get(method, {"maxiter": 3})
     expected, _ = rbptk.gradient(model, h_star, params, loss_grad, method=method, steps=6,
                                  strict=False, seed=0, **K)  # fmt: skip
