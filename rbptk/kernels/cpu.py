@@ -294,22 +294,6 @@ def gru_jvp(dgi, dgh, v, h, r, z, c, ghn):
     return out
 
 
-@numba.njit(cache=True)
-def _gru_vjp(u, h, r, z, c, ghn, a_gi, a_gh):  # pragma: no cover - compiled
-    n, D = u.shape
-    for i in range(n):
-        for j in range(D):
-            ac = u[i, j] * (1 - z[i, j]) * (1 - c[i, j] * c[i, j])
-            ar = ac * ghn[i, j] * r[i, j] * (1 - r[i, j])
-            az = u[i, j] * (h[i, j] - c[i, j]) * z[i, j] * (1 - z[i, j])
-            a_gi[i, j] = ar
-            a_gi[i, D + j] = az
-            a_gi[i, 2 * D + j] = ac
-            a_gh[i, j] = ar
-            a_gh[i, D + j] = az
-            a_gh[i, 2 * D + j] = ac * r[i, j]
-
-
 def gru_vjp(u, h, r, z, c, ghn):
     """Gate-input cotangents in one fused pass (see reference.gru_vjp)."""
     n, D = u.shape
