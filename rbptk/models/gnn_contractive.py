@@ -158,16 +158,19 @@ class ContractiveGraphNet:
         derived = {"XW": X @ params["W_x"] + params["b"], "s": s, "z": z}
         return {**{k: params[k] for k in PARAMS}, **derived}
 
+    def _propagated(self, h, p):
+        """m = Ahat h and m U."""
+        m = kernels.spmm(self.arrays(get_namespace(h), h.dtype)[0], h)
+        return m, m @ p["U"]
+
     def _candidate(self, h, p):
-        Ahat = self.arrays(get_namespace(h), h.dtype)[0]
-        m = kernels.spmm(Ahat, h)
-        return m, get_namespace(h).tanh(m @ p["U"] + p["XW"])
+        m, mU = self._propagated(h, p)
+        return m, get_namespace(h).tanh(mU + p["XW"])
 
     def step(self, h, params, x=None):
         """h' = (1 - z) h + z tanh(Ahat h U + X W_x + b)."""
         p = self.prepare(params)
-        Ahat = self.arrays(get_namespace(h), h.dtype)[0]
-        return kernels.damped_tanh(kernels.spmm(Ahat, h) @ p["U"], p["XW"], p["z"], h)
+        return kernels.damped_tanh(self._propagated(h, p)[1], p["XW"], p["z"], h)
 
     def linearize(self, h, params, x=None):
         """Linearisation at h, caching m = Ahat h and c."""
