@@ -15,7 +15,7 @@ import rbptk
 from problems import common
 
 from . import cases, kernels_bench, peers, scaling, sweep
-from .methods_bench import bench_method
+from .methods_bench import bench_methods
 from .timing import copy_bandwidth, ms
 
 SECTIONS = ("methods", "sweep", "kernels", "scaling", "peers")
@@ -65,11 +65,11 @@ def main(argv=None):
     if "methods" in sections:
         rows = []
         for case in built.values():
-            for method in rbptk.PAPER_METHODS:
-                rows.append(bench_method(case, method, repeats=args.repeats, gpu=gpu))
-                r = rows[-1]
+            case_rows = bench_methods(case, rbptk.PAPER_METHODS, repeats=args.repeats, gpu=gpu)
+            rows += case_rows
+            for r in case_rows:
                 print(
-                    f"{case.name:10s} {method:8s} total {ms(r['total'])} ms, "
+                    f"{case.name:10s} {r['method']:8s} total {ms(r['total'])} ms, "
                     f"{r['peak_bytes'] / 2**20:.1f} MB",
                     flush=True,
                 )

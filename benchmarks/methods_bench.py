@@ -11,7 +11,7 @@ from problems.common import budget
 from rbptk.forward import as_input_fn
 from rbptk.registry import spec
 
-from .timing import copy_bandwidth, measure, peak_bytes
+from .timing import copy_bandwidth, measure, measure_interleaved, peak_bytes
 
 
 def keep_for(method, K, T):
@@ -75,13 +75,41 @@ def _bandwidth(gpu, n_bytes):
     return copy_bandwidth(gpu, n_bytes=max(n_bytes // 2, 4096), repeats=20)
 
 
-def bench_method(case, method, K=None, T=None, repeats=5, gpu=False, forward_phase=True):
-    """One row: times (median/min/max), peak bytes, products and roofline ratio.
-    ``forward_phase=False`` skips timing the forward pass on its own (the sweep,
-    whose forward is the same for every K)."""
+def bench_methods(case, methods, K=None, T=None, repeats=5, gpu=False, forward_phase=True):
+    """One row per method: times (median/min/max), peak bytes, products and
+    roofline ratio. Every method's phases are timed in turn within each repeat
+    (:func:`~benchmarks.timing.measure_interleaved`), so that a slow phase of a
+    shared machine hits all rows alike. ``forward_phase=False`` skips timing
+    the forward pass on its own (the sweep, whose forward is the same for every
+    K)."""
     K, T = K or case.K, T or case.T
-    inputs = inputs_for(case, method)
     params = rbptk.dynamics.prepare(case.dynamics, case.params)
+    phases = {m: _phases(case, m, params, K, T, forward_phase) for m in methods}
+    flat = [f for fs in phases.values() for f in fs.values()]
+    timed = iter(measure_interleaved(flat, repeats, gpu=gpu))
+    times = {m: {name: next(timed) for name in fs} for m, fs in phases.items()}
+    floor = {ph: pass_floor(p, repeats, gpu) for ph, p in case.passes.items() if p is not None}
+    rows, products = [], {}
+    for m in methods:
+        if case.passes["adjoint"] is None:  # no pass model: the product, as the method uses it
+            inputs = inputs_for(case, m)
+            if id(inputs) not in products:
+                products[id(inputs)] = _product_time(case, params, inputs, T, repeats, gpu)
+            floor["adjoint"] = products[id(inputs)]
+        rows.append(_row(case, m, K, T, times[m], phases[m]["total"], floor, gpu))
+    return rows
+
+
+def _product_time(case, params, inputs, T, repeats, gpu):
+    """Seconds of one vjp of the last step's linearisation."""
+    g = loss_gradient(case, rbptk.forward(case.dynamics, case.h0, params, T, inputs=inputs).h)
+    lin = case.dynamics.linearize(case.h0, params, as_input_fn(inputs)(T - 1))
+    return measure(lambda: lin.vjp(g), repeats, gpu=gpu)["median"]
+
+
+def _phases(case, method, params, K, T, forward_phase):
+    """{"forward": ..., "backward": ..., "total": ...}: no-argument callables."""
+    inputs = inputs_for(case, method)
     keep = keep_for(method, K, T)
 
     def fwd():
@@ -93,16 +121,12 @@ def bench_method(case, method, K=None, T=None, repeats=5, gpu=False, forward_pha
     def back():
         return adjoint(method, case.dynamics, traj, params, g, inputs, K)
 
-    total = gradient_call(case, method, K, T)
+    out = {"forward": fwd} if forward_phase else {}
+    return {**out, "backward": back, "total": gradient_call(case, method, K, T)}
 
-    t_fwd = measure(fwd, repeats, gpu=gpu) if forward_phase else None
-    t_back, t_total = (measure(f, repeats, gpu=gpu) for f in (back, total))
-    peak = peak_bytes(total, gpu=gpu)
+
+def _row(case, method, K, T, times, total, floor, gpu):
     _, info = total()
-    floor = {ph: pass_floor(p, repeats, gpu) for ph, p in case.passes.items() if p is not None}
-    if case.passes["adjoint"] is None:  # no pass model: the product itself, as the method uses it
-        lin = case.dynamics.linearize(case.h0, params, as_input_fn(inputs)(T - 1))
-        floor["adjoint"] = measure(lambda: lin.vjp(g), repeats, gpu=gpu)["median"]
     n_param = {"bptt": T, "tbptt": K}.get(method, 1)
     if hasattr(case.dynamics, "vjp_params_sum"):  # BPTT's products summed in one GEMM
         n_param = 1
@@ -114,13 +138,13 @@ def bench_method(case, method, K=None, T=None, repeats=5, gpu=False, forward_pha
         "method": method,
         "T": T,
         "K": K,
-        "forward": t_fwd,
-        "backward": t_back,
-        "total": t_total,
-        "peak_bytes": peak,
+        "forward": times.get("forward"),
+        "backward": times["backward"],
+        "total": times["total"],
+        "peak_bytes": peak_bytes(total, gpu=gpu),
         "n_vjp": info.n_vjp,
         "n_jvp": info.n_jvp,
         "status": info.status.value,
         "roofline": roofline,
-        "roofline_ratio": t_total["median"] / roofline,
+        "roofline_ratio": times["total"]["median"] / roofline,
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .methods_bench import bench_method
+from .methods_bench import bench_methods
 
 KS = (5, 10, 20, 50, 100, 200, 1000)
 
@@ -12,16 +12,15 @@ def sweep(case, ks=KS, repeats=5, gpu=False, progress=print):
     (the same forward for every K, so only the backward phase changes)."""
     T = max(ks) + 1
     rows = []
-    for K in ks:
-        for method in ("tbptt", "neumann"):
-            rows.append(
-                bench_method(case, method, K=K, T=T, repeats=repeats, gpu=gpu, forward_phase=False)
-            )
+    for K in ks:  # the two methods timed in turn at each K
+        pair = bench_methods(case, ("tbptt", "neumann"), K=K, T=T, repeats=repeats, gpu=gpu,
+                             forward_phase=False)  # fmt: skip
+        for r in pair:
             progress(
-                f"  sweep {case.name} {method} K={K}: "
-                f"{1e3 * rows[-1]['total']['median']:.0f} ms, "
-                f"{rows[-1]['peak_bytes'] / 2**20:.1f} MB"
+                f"  sweep {case.name} {r['method']} K={K}: "
+                f"{1e3 * r['total']['median']:.0f} ms, {r['peak_bytes'] / 2**20:.1f} MB"
             )
+        rows += pair
     return rows
 
 

@@ -182,3 +182,30 @@ def test_has_aux_says_what_loss_grad_returns():
         rbptk.gradient(model, h_star, params, lambda h: g, steps=3, has_aux=True)
     with pytest.raises(TypeError, match="has_aux=False says loss_grad returns dL/dh_T alone"):
         rbptk.gradient(model, h_star, params, lambda h: (1.5, g), steps=3, has_aux=False)
+
+
+def test_the_methods_table_times_every_method_in_one_interleaved_measurement(monkeypatch):
+    from benchmarks import methods_bench
+    from benchmarks.cases import Case, Pass
+
+    model, params, h_star, g, _, _ = affine_problem(rho=0.5)
+    loss_grad = lambda h: (float(g @ h), g)  # noqa: E731
+    passes = {"step": [Pass("step", bytes=8)], "adjoint": None, "param": []}
+    case = Case("affine", model, h_star, params, loss_grad, None, 6, 3, passes=passes)
+    measured = []
+
+    def interleaved(fns, repeats=5, warmup=1, gpu=False):  # timing k: median k
+        measured.append(len(fns))
+        return [{"median": float(k + 1), "min": 0.0, "max": 0.0} for k in range(len(fns))]
+
+    monkeypatch.setattr(methods_bench, "measure_interleaved", interleaved)
+    methods = ("tbptt", "neumann", "bptt")
+    rows = methods_bench.bench_methods(case, methods, repeats=1)
+    assert measured == [9]  # one measurement: 3 phases x 3 methods, in turn
+    for i, (row, method) in enumerate(zip(rows, methods, strict=True)):
+        assert row["method"] == method
+        got = [row[phase]["median"] for phase in ("forward", "backward", "total")]
+        assert got == [3 * i + 1, 3 * i + 2, 3 * i + 3]
+        assert row["roofline_ratio"] == row["total"]["median"] / row["roofline"]
+    sweep_rows = methods_bench.bench_methods(case, methods[:2], repeats=1, forward_phase=False)
+    assert measured[-1] == 4 and [r["forward"] for r in sweep_rows] == [None, None]
