@@ -18,8 +18,6 @@ from numba.extending import overload  # noqa: E402
 
 from .tanh32 import tanh_scalar  # noqa: E402
 
-_TILE = 64
-
 
 def _build(f, parallel, **options):
     """numba.njit(f) cached on disk as its own entry for each ``parallel``.
@@ -34,27 +32,17 @@ def _build(f, parallel, **options):
     return numba.njit(parallel=parallel, cache=True, **options)(g)
 
 
-@numba.njit(parallel=True, cache=True)
-def _symmetrize_zero_diagonal(P, out):  # pragma: no cover - compiled
-    n = P.shape[0]
-    n_tiles = (n + _TILE - 1) // _TILE
-    for ti in numba.prange(n_tiles):
-        i0, i1 = ti * _TILE, min(ti * _TILE + _TILE, n)
-        for tj in range(n_tiles):
-            j0, j1 = tj * _TILE, min(tj * _TILE + _TILE, n)
-            for i in range(i0, i1):
-                for j in range(j0, j1):
-                    out[i, j] = P[i, j] + P[j, i]
-        for i in range(i0, i1):
-            out[i, i] = 0
-
-
 def symmetrize_zero_diagonal(P):
-    """W = P + P^T with a zero diagonal, in cache-sized tiles (one pass, no
-    strided transpose sweep), parallel over tile rows."""
-    out = np.empty_like(P)
-    _symmetrize_zero_diagonal(np.ascontiguousarray(P), out)
-    return out
+    """W = P + P^T with a zero diagonal: NumPy's sum of P and its transposed
+    view. Measured against numba loops over cache-sized tiles on 2 cores
+    (2026-12-04, N = 2592, float32, medians of 20 interleaved calls): 9.1 ms
+    against 15.5 ms (the tiled kernel this replaced, parallel) and 11-45 ms
+    (serial tiles of 8 to 64, and a variant staging the transposed tile in a
+    scratch block), the transposed reads being what costs; inside a Hopfield
+    gradient the change saved 22-23 ms of 68-89 ms."""
+    W = np.add(P, P.T)
+    np.fill_diagonal(W, 0)
+    return W
 
 
 @numba.njit(parallel=True, cache=True, fastmath=False)
