@@ -231,11 +231,12 @@ def cpu_model():
 
 def machine():
     """One line describing this machine, for results and README tables: CPU
-    model and SIMD flags, cores, Python, NumPy, and the CUDA device when the
-    GPU backend is in use."""
+    model and SIMD flags, cores, Python, NumPy, OpenBLAS's thread timeout,
+    and the CUDA device when the GPU backend is in use."""
     line = (
         f"{cpu_model()}, {os.cpu_count()} cores, {platform.system()}, "
-        f"Python {platform.python_version()}, NumPy {np.__version__}"
+        f"Python {platform.python_version()}, NumPy {np.__version__}, "
+        f"OPENBLAS_THREAD_TIMEOUT {rbptk.openblas_thread_timeout()}"
     )
     if rbptk.get_backend() == "gpu":
         import cupy

@@ -1,6 +1,8 @@
 """rbptk: gradients of convergent recurrent dynamics (recurrent back-propagation)
 on NumPy or CuPy arrays, with hand-written Jacobian products."""
 
+# first: _threads sets thread-pool defaults before NumPy loads OpenBLAS
+from ._threads import openblas_thread_timeout  # noqa: I001
 from . import check, diagnostics, methods, models, optim, registry  # noqa: E402  (they import gradient)
 from .anderson import anderson
 from .backend import (
@@ -53,6 +55,7 @@ __all__ = [
     "gradient",
     "methods",
     "models",
+    "openblas_thread_timeout",
     "optim",
     "peak_memory",
     "registry",

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
 import types
 
-# numba's OpenMP workers must sleep, not spin, between kernels: on a few cores
-# their busy-waiting and OpenBLAS's starve each other (a GEMM followed by a
-# parallel SpMM took 5.9 ms instead of 0.34 ms on 2 cores). libgomp reads this
-# when numba first loads it; a value the user set is kept.
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+import numba
+import numpy as np
+from numba.extending import overload
 
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
-from numba.extending import overload  # noqa: E402
-
-from .tanh32 import tanh_scalar  # noqa: E402
+from .tanh32 import tanh_scalar
 
 
 def _build(f, parallel, **options):
@@ -143,13 +136,15 @@ def spmm(A, X):
 # gh_n + b_hh_n. Rows go to threads in blocks above PARALLEL_GATE_WORK entries.
 _ROWS = 64
 # From this many (n * D) entries the gate passes run in parallel. Measured on 2
-# cores, 2026-12-04: alone, the step's pass took 0.7 ms serial against 0.3 ms
-# parallel at Pubmed's 19717 x 16 and 0.3 against 0.2 ms at Cora's 2708 x 64
-# (`python -m benchmarks --only kernels`, the "serial/parallel" rows), but
-# inside Cora's forward pass, right after OpenBLAS's GEMMs, the two builds gave
-# the same 100-step time (138.7 ms each, medians of 16 interleaved rounds), so
-# Cora's size stays serial.
-PARALLEL_GATE_WORK = 200_000
+# cores: alone, the step's pass took 0.7 ms serial against 0.3 ms parallel at
+# Pubmed's 19717 x 16 and 0.3 against 0.2 ms at Cora's 2708 x 64 (2026-12-04,
+# `python -m benchmarks --only kernels`, the "serial/parallel" rows). Inside
+# Cora's forward pass, right after OpenBLAS's GEMMs, the two builds gave the
+# same 100-step time while OpenBLAS's idle threads spun for 0.1 s (its default);
+# with rbptk's OPENBLAS_THREAD_TIMEOUT=17 the parallel pass makes the 100 steps
+# 6 % faster (112.7 and 106.2 ms against 118.4 and 113.8, medians of 12
+# interleaved rounds, 2026-12-05), so Cora's size is parallel too.
+PARALLEL_GATE_WORK = 100_000
 
 
 def _gate_tanh(x):  # pragma: no cover - numba only
