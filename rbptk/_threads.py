@@ -21,6 +21,7 @@ other; a pool whose idle workers spin takes cores from the next.
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 OPENBLAS_THREAD_TIMEOUT = 17  # OpenBLAS's exponent: workers spin 2^n cycles
@@ -34,13 +35,17 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 def openblas_thread_timeout():
     """The exponent n of OpenBLAS's idle spin (2^n cycles) in this process, as
-    far as rbptk can tell: the exported value if the user set one, rbptk's 17
-    if rbptk was imported before NumPy, else OpenBLAS's default 28.
+    far as rbptk can tell: the exported value if the user set one, read as
+    OpenBLAS reads it (its leading integer; 0, negative or none: the default
+    28; otherwise clamped to 4-30), rbptk's 17 if rbptk was imported before
+    NumPy, else OpenBLAS's default 28.
 
     Returns
     -------
     int
     """
-    if _user_timeout is not None:
-        return int(_user_timeout)
-    return _OPENBLAS_DEFAULT if _numpy_first else OPENBLAS_THREAD_TIMEOUT
+    if _user_timeout is None:
+        return _OPENBLAS_DEFAULT if _numpy_first else OPENBLAS_THREAD_TIMEOUT
+    digits = re.match(r"\s*[+-]?\d+", _user_timeout)
+    n = int(digits.group()) if digits else 0
+    return min(max(n, 4), 30) if n > 0 else _OPENBLAS_DEFAULT

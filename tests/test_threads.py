@@ -43,3 +43,15 @@ def test_user_values_are_kept(numpy_first):
 def test_programs_import_rbptk_before_numpy():
     code = "import sys, problems; print(sys.modules['rbptk'].openblas_thread_timeout())"
     assert _run(code) == ["17"]
+
+
+@pytest.mark.parametrize(
+    "value, effective",
+    [("20", "20"), ("2", "4"), ("40", "30"), ("0", "28"), ("abc", "28"), ("12x", "12")],
+)
+def test_user_timeout_is_read_as_openblas_reads_it(value, effective):
+    # atoi, then 0 or less: OpenBLAS's default; else clamped to 4-30 (its blas_server.c)
+    assert _run(SHOW.format(var="OPENBLAS_THREAD_TIMEOUT"), OPENBLAS_THREAD_TIMEOUT=value) == [
+        value,
+        effective,
+    ]
