@@ -24,10 +24,14 @@ SECTIONS = ("methods", "sweep", "kernels", "scaling", "peers")
 def main(argv=None):
     parser = common.Parser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--only", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}"
+        "--only",
+        type=common.choice_list(SECTIONS),
+        default=",".join(SECTIONS),
+        help=f"comma-separated, of {', '.join(SECTIONS)}",
     )
     parser.add_argument(
         "--cases",
+        type=common.choice_list(cases.CASES),
         default=",".join(cases.CASES),
         help=f"comma-separated, of {', '.join(cases.CASES)}",
     )
@@ -42,15 +46,6 @@ def main(argv=None):
         help="print the tables of a saved results.json (e.g. benchmarks/records/*.json) and exit",
     )
     args = parser.parse_args(argv)
-    for flag, given, known in (
-        ("--only", args.only, SECTIONS),
-        ("--cases", args.cases, cases.CASES),
-    ):
-        unknown = sorted(set(given.split(",")) - set(known))
-        if unknown:
-            parser.error(
-                f"argument {flag}: unknown {', '.join(unknown)}; choose from {', '.join(known)}"
-            )
     if args.show is not None:
         show(json.loads(args.show.read_text()))
         return

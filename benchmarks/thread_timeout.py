@@ -23,26 +23,20 @@ import subprocess
 import sys
 import time
 
+import rbptk  # before NumPy: its thread settings must precede OpenBLAS's loading
 from problems import common, runner
+
+from . import cases
+from .timing import measure
 
 
 def child(cases_arg, calls):
     """Print {case: median forward ms} for this process's setting."""
-    import rbptk
-
-    from . import cases
-
     out = {}
     for name in cases_arg.split(","):
         c = cases.build(name)
         run = functools.partial(rbptk.forward, c.dynamics, c.h0, c.params, c.T, inputs=c.inputs)
-        run()
-        times = []
-        for _ in range(calls):
-            start = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - start)
-        out[name] = 1e3 * statistics.median(times)
+        out[name] = 1e3 * measure(run, calls)["median"]
     print(json.dumps({"timeout": rbptk.openblas_thread_timeout(), "ms": out}))
 
 
@@ -57,7 +51,8 @@ def timeouts(text):
     return values
 
 
-def measure(value, args):
+def forward_times(value, args):
+    """{case: forward ms} from a fresh interpreter running with this timeout."""
     env = {**os.environ, "OPENBLAS_THREAD_TIMEOUT": str(value)}
     cmd = [sys.executable, "-m", "benchmarks.thread_timeout", "--child",
            "--cases", args.cases, "--calls", str(args.calls)]  # fmt: skip
@@ -70,8 +65,18 @@ def measure(value, args):
 
 def main(argv=None):
     parser = common.Parser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", default="gnn-pubmed,gnn-cora,hopfield")
-    parser.add_argument("--values", type=timeouts, default=[28, 17])
+    parser.add_argument(
+        "--cases",
+        type=common.choice_list(cases.CASES),
+        default="gnn-pubmed,gnn-cora,hopfield",
+        help=f"comma-separated, of {', '.join(cases.CASES)}",
+    )
+    parser.add_argument(
+        "--values",
+        type=timeouts,
+        default=[28, 17],
+        help="comma-separated exponents, 4 to 30; the first is the reference of the ratios",
+    )
     parser.add_argument("--rounds", type=common.integer(1), default=5)
     parser.add_argument("--calls", type=common.integer(1), default=11)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -84,7 +89,7 @@ def main(argv=None):
     samples = {v: [] for v in args.values}
     for r in range(args.rounds):
         for v in args.values:
-            samples[v].append(measure(v, args))
+            samples[v].append(forward_times(v, args))
         print(f"round {r + 1} of {args.rounds} done", file=sys.stderr)
     rows = []
     for name in args.cases.split(","):

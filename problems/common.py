@@ -152,6 +152,21 @@ def method_list(text):
     return names
 
 
+def choice_list(known):
+    """argparse type: comma-separated names, each one of ``known``; returns the
+    text as given."""
+
+    def parse(text):
+        unknown = sorted(set(text.split(",")) - set(known))
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"unknown {', '.join(unknown)}; choose from {', '.join(known)}"
+            )
+        return text
+
+    return parse
+
+
 def scheduler_name(text):
     """argparse type: 'none', 'local', or a Dask scheduler address (scheme://host:port)."""
     if text in ("none", "local") or ("://" in text and text.split("://", 1)[1]):

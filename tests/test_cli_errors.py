@@ -35,12 +35,18 @@ PROBES = [
     ("benchmarks", ["--repeats", "0"], "--repeats: must be an integer >= 1"),
     ("benchmarks", ["--only", "foo"], "--only: unknown foo; choose from methods"),
     ("benchmarks", ["--cases", "bar"], "--cases: unknown bar; choose from hopfield"),
+    ("thread_timeout", ["--cases", "bar"], "--cases: unknown bar; choose from hopfield"),
+    ("thread_timeout", ["--values", "28,3"], "--values: each value must be 4 to 30"),
+    ("thread_timeout", ["--values", "x"], "--values: expected integers like 28,17"),
+    ("thread_timeout", ["--rounds", "0"], "--rounds: must be an integer >= 1"),
 ]
 
 
 def _main(program):
     if program == "benchmarks":
         from benchmarks.__main__ import main
+    elif program == "thread_timeout":
+        from benchmarks.thread_timeout import main
     else:
         main = __import__(f"problems.{program}", fromlist=["main"]).main
     return main
@@ -51,7 +57,9 @@ def test_invalid_flag_exits_2_with_one_line(program, argv, message, capsys, tmp_
     main = _main(program)
     start = time.perf_counter()
     with pytest.raises(SystemExit) as caught:
-        main([*argv, "--out", str(tmp_path)] if program != "benchmarks" else argv)
+        main(
+            argv if program in ("benchmarks", "thread_timeout") else [*argv, "--out", str(tmp_path)]
+        )
     err = capsys.readouterr().err
     assert caught.value.code == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
