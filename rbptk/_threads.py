@@ -11,8 +11,9 @@ other; a pool whose idle workers spin takes cores from the next.
 - ``OPENBLAS_THREAD_TIMEOUT=17``: OpenBLAS's idle workers spin for 2^17 cycles
   (about 50 us) after a call before they sleep, instead of OpenBLAS's default
   2^28 (about 0.1 s), which covers every numba pass that follows a GEMM.
-  Measured on 2 cores (docs/gnn.md): one GRU step on Pubmed 1.06 ms instead
-  of 1.45 ms, its gate pass 0.37 instead of 0.64 ms. OpenBLAS reads the
+  Measured on 2 cores: Pubmed's 100-step forward pass 113 ms instead of 146
+  (`python -m benchmarks.thread_timeout`, its record in benchmarks/records),
+  the step's gate pass 0.37 instead of 0.64 ms (docs/gnn.md). OpenBLAS reads the
   variable once, when NumPy loads it: the setting holds only where rbptk is
   imported before NumPy (the programs in problems/ and benchmarks/ are), or
   where it is exported in the shell.
