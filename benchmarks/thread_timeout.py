@@ -99,13 +99,14 @@ def main(argv=None):
             med = statistics.median(ms)
             rows.append({"case": name, "timeout": v, "ms": med, "min": min(ms), "max": max(ms),
                          "ratio": med / base})  # fmt: skip
-    print(f"\nforward pass, {args.rounds} rounds, {common.machine()}\n")
+    machine = common.machine()
+    print(f"\nforward pass, {args.rounds} rounds, {machine}\n")
     print(common.format_table(rows, [
         ("case", "case", "s"), ("timeout", "OPENBLAS_THREAD_TIMEOUT", "d"),
         ("ms", "forward ms", ".1f"), ("min", "min", ".1f"), ("max", "max", ".1f"),
         ("ratio", f"/ {args.values[0]}", ".2f"),
     ]))  # fmt: skip
-    record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": common.machine(),
+    record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine,
               "config": vars(args), "rows": rows, "samples": samples}  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(runner.jsonable(record), indent=1))

@@ -34,9 +34,12 @@ def test_numpy_first_reports_openblas_default():
 
 
 @pytest.mark.parametrize("numpy_first", [False, True])
-def test_user_values_are_kept(numpy_first):
+def test_user_timeout_is_kept(numpy_first):
     code = ("import numpy; " if numpy_first else "") + SHOW.format(var="OPENBLAS_THREAD_TIMEOUT")
     assert _run(code, OPENBLAS_THREAD_TIMEOUT="20") == ["20", "20"]
+
+
+def test_user_wait_policy_is_kept():
     assert _run(SHOW.format(var="OMP_WAIT_POLICY"), OMP_WAIT_POLICY="active")[0] == "active"
 
 
