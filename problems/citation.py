@@ -26,6 +26,7 @@ on the raw features (problems/baselines.py) are the reference points.
 
 from __future__ import annotations
 
+import argparse
 import functools
 import math
 import pathlib
@@ -278,6 +279,25 @@ def exact_agreement(net, readout, h0, params, data, split, args):
     return {"agreement": rows, "agreement_reference": reference}
 
 
+def initial_agreement(args):
+    """The reference setting's agreement table at seed 0's initial parameters,
+    before any training: there no update gate is saturated yet, so BPTT's
+    gradient is not zero as it can be at the selected parameters (recomputed
+    by the report: deterministic, under a minute on Pubmed). An option older records
+    lack (--init, --prior-decay) takes the setting's default, which they ran."""
+    args = argparse.Namespace(**{**SETTINGS["reference"], **vars(args)})
+    net, readout, data, split, h0 = problem(args, 0)
+    state = initial_state(net, readout, args, 0)
+
+    def loss_grad(h):
+        return readout.loss_and_grads(h, state["out"], data[1], split[0])[:2]
+
+    return rbptk.diagnostics.bptt_agreement(
+        net, h0, state["gru"], loss_grad, None, args.steps, args.truncate,
+        common.AGREEMENT_METHODS,
+    )  # fmt: skip
+
+
 def summarise(method, records):
     """A table row: test accuracy at the best validation epoch, mean and std over seeds."""
     mean = common.mean_metrics(records, ["test", "val", "rho", "s_per_epoch", "peak_mb"])
@@ -350,9 +370,13 @@ def report(records, out, plots=True, args=None):
     rows += baselines.baseline_rows(dataset, seeds)  # recomputed: deterministic, seconds
     features, labels, A, _ = load(dataset)
     diag = next((r for r in records if "diagnostics" in r), None)
+    args = args or common.records_args(records, out)
+    tables = diag and diag["diagnostics"]
+    if tables and spec0.get("setting") == "reference":
+        tables = {**tables, "agreement_initial": initial_agreement(args)}
     written = plot(groups, out, dataset, config) if plots else []
     common.report(
-        args or common.records_args(records, out),
+        args,
         {
             "table": rows,
             "methods": {m: [runner.run_summary(r) for r in rs] for m, rs in groups.items()},
@@ -370,7 +394,7 @@ def report(records, out, plots=True, args=None):
         + f", backend {config['backend']}",
         common.format_table(rows, TABLE),
         written,
-        diag and diag["diagnostics"],
+        tables,
         diag and f"{diag['spec']['method']}'s selected parameters, seed {diag['spec']['seed']}",
     )
     return rows

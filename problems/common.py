@@ -363,6 +363,10 @@ def print_diagnostics(diag, where, steps, truncate):
         columns = [AGREEMENT_COLUMNS[0], status, ("iterations", "iterations", "d"), norm,
                    ("rel_diff", "rel. diff", ".2e")]  # fmt: skip
     print(format_table(diag["agreement"], columns))
+    if "agreement_initial" in diag:
+        print(f"\nGradient agreement with BPTT (T = {steps}, K = {truncate}) at the initial "
+              "parameters of seed 0, before training:\n")  # fmt: skip
+        print(format_table(diag["agreement_initial"], AGREEMENT_COLUMNS))
 
 
 FORWARD_COLUMNS = [

@@ -72,7 +72,7 @@ def test_the_contractive_setting_stays_a_contraction_through_training(tmp_path):
 def test_the_reference_setting_runs_the_reference_model(tmp_path):
     import json
 
-    from problems import citation
+    from problems import citation, common
 
     argv = ["--setting", "reference", "--method", "neumann", "--seeds", "1", "--epochs", "2"]
     citation.main([*argv, "--steps", "6", "--truncate", "3", "--quiet", "--no-plots",
@@ -81,6 +81,10 @@ def test_the_reference_setting_runs_the_reference_model(tmp_path):
     config = saved["config"]
     assert (config["optimizer"], config["lr"], config["momentum"]) == ("sgd", 1e-3, 0.9)
     assert config["setting"] == "reference" and config["forward_tol"] is None
+    # before training no gate saturates: BPTT's gradient is finite and not zero
+    initial = saved["agreement_initial"]
+    assert [r["method"] for r in initial] == ["bptt", *common.AGREEMENT_METHODS]
+    assert 0 < initial[0]["grad_norm"] < float("inf")
 
 
 def test_a_gamma_that_breaks_the_contraction_is_refused(capsys):
