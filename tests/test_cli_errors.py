@@ -39,14 +39,16 @@ PROBES = [
     ("thread_timeout", ["--values", "28,3"], "--values: each value must be 4 to 30"),
     ("thread_timeout", ["--values", "x"], "--values: expected integers like 28,17"),
     ("thread_timeout", ["--rounds", "0"], "--rounds: must be an integer >= 1"),
+    ("step_floor", ["--cases", "hopfield"], "--cases: unknown hopfield; choose from gnn-cora"),
+    ("step_floor", ["--rounds", "0"], "--rounds: must be an integer >= 1"),
 ]
 
 
 def _main(program):
     if program == "benchmarks":
         from benchmarks.__main__ import main
-    elif program == "thread_timeout":
-        from benchmarks.thread_timeout import main
+    elif program in ("thread_timeout", "step_floor"):
+        main = __import__(f"benchmarks.{program}", fromlist=["main"]).main
     else:
         main = __import__(f"problems.{program}", fromlist=["main"]).main
     return main
@@ -58,7 +60,9 @@ def test_invalid_flag_exits_2_with_one_line(program, argv, message, capsys, tmp_
     start = time.perf_counter()
     with pytest.raises(SystemExit) as caught:
         main(
-            argv if program in ("benchmarks", "thread_timeout") else [*argv, "--out", str(tmp_path)]
+            argv
+            if program in ("benchmarks", "thread_timeout", "step_floor")
+            else [*argv, "--out", str(tmp_path)]
         )
     err = capsys.readouterr().err
     assert caught.value.code == 2

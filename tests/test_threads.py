@@ -43,8 +43,9 @@ def test_user_wait_policy_is_kept():
     assert _run(SHOW.format(var="OMP_WAIT_POLICY"), OMP_WAIT_POLICY="active")[0] == "active"
 
 
-def test_programs_import_rbptk_before_numpy():
-    code = "import sys, problems; print(sys.modules['rbptk'].openblas_thread_timeout())"
+@pytest.mark.parametrize("package", ["problems", "benchmarks"])
+def test_programs_import_rbptk_before_numpy(package):
+    code = f"import sys, {package}; print(sys.modules['rbptk'].openblas_thread_timeout())"
     assert _run(code) == ["17"]
 
 

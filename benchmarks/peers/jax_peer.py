@@ -63,6 +63,36 @@ def _make(jax, jnp, step, loss, h0, T, K, method):
     return jax.jit(neumann)
 
 
+def gnn(data):
+    """The GRU graph network's step(params, h), loss(h), params and h0 as JAX
+    values, from a case's plain arrays (benchmarks.peers.case_data)."""
+    import jax
+    import jax.numpy as jnp
+
+    A = data["A"].tocoo()
+    rows, cols = jnp.asarray(A.row), jnp.asarray(A.col)
+    n = A.shape[0]
+    h0 = jnp.asarray(data["h0"])
+    W_out, b_out = jnp.asarray(data["readout"]["W"]), jnp.asarray(data["readout"]["b"])
+    train, labels = jnp.asarray(data["train"]), jnp.asarray(data["labels"][data["train"]])
+
+    def step(p, h):
+        m = jax.ops.segment_sum(h[cols], rows, num_segments=n)
+        gi, gh = m @ p["W_ih"].T + p["b_ih"], h @ p["W_hh"].T + p["b_hh"]
+        D = h.shape[1]
+        r = jax.nn.sigmoid(gi[:, :D] + gh[:, :D])
+        z = jax.nn.sigmoid(gi[:, D : 2 * D] + gh[:, D : 2 * D])
+        c = jnp.tanh(gi[:, 2 * D :] + r * gh[:, 2 * D :])
+        return (1 - z) * c + z * h
+
+    def loss(h):
+        logits = h[train] @ W_out.T + b_out
+        return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(len(labels)), labels])
+
+    params = {k: jnp.asarray(data[k]) for k in ("W_ih", "W_hh", "b_ih", "b_hh")}
+    return step, loss, params, h0
+
+
 def gradient(case, data, method, T, K, device="cpu"):
     """A jitted callable returning the parameter gradients as a dict of JAX
     arrays (``device`` must be "cpu")."""
@@ -85,27 +115,7 @@ def gradient(case, data, method, T, K, device="cpu"):
 
         params = {"P": jnp.asarray(data["P"])}
     else:
-        A = data["A"].tocoo()
-        rows, cols = jnp.asarray(A.row), jnp.asarray(A.col)
-        n = A.shape[0]
-        h0 = jnp.asarray(data["h0"])
-        W_out, b_out = jnp.asarray(data["readout"]["W"]), jnp.asarray(data["readout"]["b"])
-        train, labels = jnp.asarray(data["train"]), jnp.asarray(data["labels"][data["train"]])
-
-        def step(p, h):
-            m = jax.ops.segment_sum(h[cols], rows, num_segments=n)
-            gi, gh = m @ p["W_ih"].T + p["b_ih"], h @ p["W_hh"].T + p["b_hh"]
-            D = h.shape[1]
-            r = jax.nn.sigmoid(gi[:, :D] + gh[:, :D])
-            z = jax.nn.sigmoid(gi[:, D : 2 * D] + gh[:, D : 2 * D])
-            c = jnp.tanh(gi[:, 2 * D :] + r * gh[:, 2 * D :])
-            return (1 - z) * c + z * h
-
-        def loss(h):
-            logits = h[train] @ W_out.T + b_out
-            return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(len(labels)), labels])
-
-        params = {k: jnp.asarray(data[k]) for k in ("W_ih", "W_hh", "b_ih", "b_hh")}
+        step, loss, params, h0 = gnn(data)
     fn = _make(jax, jnp, step, loss, h0, T, K, method)
 
     return lambda: fn(params)
