@@ -281,10 +281,11 @@ def exact_agreement(net, readout, h0, params, data, split, args):
 
 def initial_agreement(args):
     """The reference setting's agreement table at seed 0's initial parameters,
-    before any training: there no update gate is saturated yet, so BPTT's
-    gradient is not zero as it can be at the selected parameters (recomputed
-    by the report: deterministic, under a minute on Pubmed). An option older records
-    lack (--init, --prior-decay) takes the setting's default, which they ran."""
+    before any training: no update gate is saturated there, so BPTT's gradient
+    is not zero as it can be at the selected parameters. Recomputed by the
+    report (deterministic; under a minute on Pubmed). An option that older
+    records lack (--init, --prior-decay) takes the setting's default, which
+    they ran."""
     args = argparse.Namespace(**{**SETTINGS["reference"], **vars(args)})
     net, readout, data, split, h0 = problem(args, 0)
     state = initial_state(net, readout, args, 0)
