@@ -23,18 +23,8 @@ SECTIONS = ("methods", "sweep", "kernels", "scaling", "peers")
 
 def main(argv=None):
     parser = common.Parser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--only",
-        type=common.choice_list(SECTIONS),
-        default=",".join(SECTIONS),
-        help=f"comma-separated, of {', '.join(SECTIONS)}",
-    )
-    parser.add_argument(
-        "--cases",
-        type=common.choice_list(cases.CASES),
-        default=",".join(cases.CASES),
-        help=f"comma-separated, of {', '.join(cases.CASES)}",
-    )
+    parser.add_argument("--only", **common.choice_list_option(SECTIONS))
+    parser.add_argument("--cases", **common.choice_list_option(cases.CASES))
     parser.add_argument("--repeats", type=common.integer(1), default=5)
     parser.add_argument("--sweep-case", default="gnn-cora-contractive")
     parser.add_argument("--backend", default="cpu", choices=["cpu", "gpu"])

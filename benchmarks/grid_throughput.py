@@ -12,7 +12,6 @@ nothing to run). Prints the table and writes a JSON record with the machine.
 
 from __future__ import annotations
 
-import json
 import pathlib
 import tempfile
 import time
@@ -67,10 +66,7 @@ def main(argv=None):
     )
     print(f"\n{args.dataset} grid: {args.methods} x seeds {args.seeds}, {args.epochs} epochs\n")
     print(table)
-    record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": common.machine(),
-              "config": vars(args), "rows": rows}  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(runner.jsonable(record), indent=1))
+    common.write_record(args.out, {"config": vars(args), "rows": rows}, indent=1)
     print(f"\nwrote {args.out}")
 
 

@@ -17,13 +17,11 @@ writes a JSON record with the machine.
 
 from __future__ import annotations
 
-import json
 import pathlib
-import time
 
 import numpy as np
 
-from problems import common, runner
+from problems import common
 from rbptk import kernels
 from rbptk.kernels.tanh32 import tanh32
 
@@ -115,12 +113,7 @@ COLUMNS = [
 
 def main(argv=None):
     parser = common.Parser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--cases",
-        type=common.choice_list(GNN_CASES),
-        default=",".join(GNN_CASES),
-        help=f"comma-separated, of {', '.join(GNN_CASES)}",
-    )
+    parser.add_argument("--cases", **common.choice_list_option(GNN_CASES))
     parser.add_argument("--rounds", type=common.integer(1), default=9)
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("results/step-floor.json"))
     args = parser.parse_args(argv)
@@ -129,10 +122,7 @@ def main(argv=None):
     print(f"\nms per forward step, medians of {args.rounds} rounds of {STEPS}, {machine}\n")
     columns = [c for c in COLUMNS if all(c[0] in r for r in rows)]
     print(common.format_table(rows, columns))
-    record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine,
-              "config": {k: str(v) for k, v in vars(args).items()}, "rows": rows}  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(runner.jsonable(record), indent=1))
+    common.write_record(args.out, {"config": vars(args), "rows": rows}, indent=1)
     print(f"\nwrote {args.out}")
 
 

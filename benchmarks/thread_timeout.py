@@ -21,10 +21,9 @@ import pathlib
 import statistics
 import subprocess
 import sys
-import time
 
 import rbptk  # before NumPy: its thread settings must precede OpenBLAS's loading
-from problems import common, runner
+from problems import common
 
 from . import cases
 from .timing import measure
@@ -66,10 +65,7 @@ def forward_times(value, args):
 def main(argv=None):
     parser = common.Parser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--cases",
-        type=common.choice_list(cases.CASES),
-        default="gnn-pubmed,gnn-cora,hopfield",
-        help=f"comma-separated, of {', '.join(cases.CASES)}",
+        "--cases", **common.choice_list_option(cases.CASES, "gnn-pubmed,gnn-cora,hopfield")
     )
     parser.add_argument(
         "--values",
@@ -106,10 +102,8 @@ def main(argv=None):
         ("ms", "forward ms", ".1f"), ("min", "min", ".1f"), ("max", "max", ".1f"),
         ("ratio", f"/ {args.values[0]}", ".2f"),
     ]))  # fmt: skip
-    record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine,
-              "config": vars(args), "rows": rows, "samples": samples}  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(runner.jsonable(record), indent=1))
+    common.write_record(args.out, {"config": vars(args), "rows": rows, "samples": samples},
+                        indent=1)  # fmt: skip
     print(f"\nwrote {args.out}")
 
 

@@ -167,6 +167,16 @@ def choice_list(known):
     return parse
 
 
+def choice_list_option(known, default=None):
+    """add_argument keywords for a comma-separated subset of ``known``
+    (default: all of them), checked by :func:`choice_list`."""
+    return {
+        "type": choice_list(known),
+        "default": default or ",".join(known),
+        "help": f"comma-separated, of {', '.join(known)}",
+    }
+
+
 def scheduler_name(text):
     """argparse type: 'none', 'local', or a Dask scheduler address (scheme://host:port)."""
     if text in ("none", "local") or ("://" in text and text.split("://", 1)[1]):
@@ -261,13 +271,18 @@ def machine():
     return line
 
 
+def write_record(path, results, indent=2):
+    """Write ``results`` (plus date and machine) as JSON to the file ``path``,
+    making its folder; return the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine(), **results}
+    path.write_text(json.dumps(runner.jsonable(results), indent=indent))
+    return path
+
+
 def write_results(out, results):
     """Write ``results`` (plus date and machine) to out/results.json; return the path."""
-    out.mkdir(parents=True, exist_ok=True)
-    results = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine(), **results}
-    path = out / "results.json"
-    path.write_text(json.dumps(runner.jsonable(results), indent=2))
-    return path
+    return write_record(out / "results.json", results)
 
 
 def format_table(rows, columns):

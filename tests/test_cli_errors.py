@@ -44,14 +44,12 @@ PROBES = [
 ]
 
 
+BENCHMARKS = {"benchmarks": "benchmarks.__main__", "thread_timeout": "benchmarks.thread_timeout",
+              "step_floor": "benchmarks.step_floor"}  # fmt: skip
+
+
 def _main(program):
-    if program == "benchmarks":
-        from benchmarks.__main__ import main
-    elif program in ("thread_timeout", "step_floor"):
-        main = __import__(f"benchmarks.{program}", fromlist=["main"]).main
-    else:
-        main = __import__(f"problems.{program}", fromlist=["main"]).main
-    return main
+    return __import__(BENCHMARKS.get(program, f"problems.{program}"), fromlist=["main"]).main
 
 
 @pytest.mark.parametrize(("program", "argv", "message"), PROBES, ids=lambda p: str(p))
@@ -59,11 +57,7 @@ def test_invalid_flag_exits_2_with_one_line(program, argv, message, capsys, tmp_
     main = _main(program)
     start = time.perf_counter()
     with pytest.raises(SystemExit) as caught:
-        main(
-            argv
-            if program in ("benchmarks", "thread_timeout", "step_floor")
-            else [*argv, "--out", str(tmp_path)]
-        )
+        main(argv if program in BENCHMARKS else [*argv, "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert caught.value.code == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
